@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Shared pieces of tws-bench: sub-command table, EAL start, JSON output. */
+#ifndef TWS_BENCH_H
+#define TWS_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * A sub-command. parse() reads its options (before the EAL starts) and
+ * returns the MB of DPDK memory it needs, or -1 after printing an error;
+ * run() runs after rte_eal_init() and returns the exit code.
+ */
+struct bench_cmd {
+	const char *name;
+	const char *summary;
+	long (*parse)(int argc, char **argv);
+	int (*run)(void);
+	void (*usage)(FILE *f);
+};
+
+extern const struct bench_cmd bench_timer_cmd;
+
+/* Parse an unsigned integer option value with suffixes k/M/G (x1000). */
+int bench_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* CPU model name from /proc/cpuinfo. */
+const char *bench_cpu_model(void);
+
+/* Cycles per operation, as a double; 0 ops gives 0. */
+static inline double
+bench_per_op(uint64_t cycles, uint64_t ops)
+{
+	return ops == 0 ? 0.0 : (double)cycles / (double)ops;
+}
+
+#endif /* TWS_BENCH_H */

@@ -1,0 +1,865 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Hashed timing wheel with vector slots, plus fixed-timeout FIFOs.
+ *
+ * Why this shape (see docs/architecture.md, "Timer layer"):
+ *  - A slot is a stack of 8-byte records {id, deadline} kept in 256-byte
+ *    chunks, not a linked list of timers. Expiry pops records off the slot's
+ *    top chunk, reading memory sequentially, and prefetches the chunks two
+ *    links ahead (each chunk stores next and next-next), so it does not pay
+ *    one dependent DRAM miss per timer the way an index-linked wheel does.
+ *  - loc[id] holds the position of a timer's record. A position that holds no
+ *    record always holds id NIL, so "pending" is simply rec(loc[id]).id == id
+ *    and expiry never has to write loc[] (a random line per timer).
+ *  - Each id has at most one record in the wheel. Cancel only sets the
+ *    DISARMED bit in it (loc[] and the record: two lines, no dependent
+ *    chain); the next arm of the id reuses the record in place when its slot
+ *    comes round no later than the new deadline, else the slot's top record
+ *    fills the hole. The slot drops disarmed records when it comes round.
+ *    So the chunk pool is sized exactly: wheel_size / 30 chunks plus one
+ *    partly filled chunk per slot.
+ *  - One level, hashed by deadline modulo nb_slots: a record whose deadline is
+ *    more than a revolution ahead, or that was re-armed to a later deadline in
+ *    place, is moved when its slot comes round ("moved" counter). Re-arming
+ *    later, the common case for retransmission timers, is two stores.
+ *  - Fixed-timeout queues are FIFOs in creation order (mTCP, dperf): cancel
+ *    leaves a tombstone that the tail reclaims, restart appends a new record.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+#include <rte_ring_elem.h>
+
+#include "tws_log.h"
+#include "tws_timer.h"
+
+RTE_LOG_REGISTER(tws_timer_logtype, twstack.timer, NOTICE);
+
+#define NIL UINT32_MAX
+#define CHUNK_RECS 30u
+#define POS_SHIFT 5u /* a position is chunk << 5 | index in chunk */
+#define POS_MASK ((1u << POS_SHIFT) - 1)
+#define FIXED_TAG UINT32_C(0x80000000)
+#define DISARMED UINT32_C(0x80000000) /* in a wheel record's id: cancelled, kept for reuse */
+#define ORPHAN UINT32_C(0x40000000)   /* with DISARMED: replaced, loc[] no longer points here */
+#define ID_MASK (TWS_TIMER_MAX_CAPACITY - 1)
+#define FIXED_Q_SHIFT 29u
+#define FIXED_IDX_MASK ((UINT32_C(1) << FIXED_Q_SHIFT) - 1)
+#define MIN_SLOTS 64u
+#define MAX_SLOTS (UINT32_C(1) << 24)
+#define MAX_REMOTE_RING (UINT32_C(1) << 24)
+#define CMD_BURST 64u
+
+struct rec {
+	uint32_t id;  /* timer id, NIL when the position holds no live timer */
+	uint32_t exp; /* deadline tick, low 32 bits (compared modulo 2^32) */
+};
+
+struct chunk {
+	uint32_t next;  /* chunk below in the slot's stack; free-list link when free */
+	uint32_t next2; /* the chunk below next: expiry prefetches two chunks ahead */
+	uint32_t slot;  /* slot that owns the chunk */
+	uint32_t pad;
+	struct rec r[CHUNK_RECS];
+};
+
+struct slot {
+	uint32_t head; /* top chunk (the only one that may be partly filled) or NIL */
+	uint32_t n;    /* records in the top chunk */
+};
+
+struct fixq {
+	struct rec *r;
+	uint32_t size;  /* records the ring holds */
+	uint32_t head;  /* next record to write */
+	uint32_t tail;  /* oldest record */
+	uint32_t used;  /* records between tail and head, tombstones included */
+	uint32_t live;  /* pending timers in the queue */
+	uint32_t ticks; /* the fixed timeout */
+	uint64_t last;  /* latest deadline appended: keeps the FIFO in deadline order */
+};
+
+/* A command sent by another lcore through the MPSC ring. */
+enum { CMD_ARM = 1, CMD_CANCEL = 2 };
+struct cmd {
+	uint32_t op;
+	uint32_t id;
+	uint64_t deadline;
+};
+
+struct tws_timer {
+	/* Hot: touched by every arm, cancel and expiry. */
+	uint32_t *loc;
+	struct chunk *ch;
+	struct slot *slots; /* nb_slots entries, then the "side" stack */
+	uint64_t *occ;      /* bit s set: slot s is not empty (lets expiry skip idle ticks) */
+	uint32_t mask;
+	uint32_t side;
+	uint32_t free_head;
+	uint32_t capacity;
+	uint64_t cur;     /* next tick to process; every earlier tick is done */
+	uint64_t pending; /* timers pending in the wheel (fixed queues count their own) */
+	uint32_t records; /* records in the wheel: pending, disarmed and orphans */
+	uint32_t orphans; /* records left behind by re-arms to an earlier slot */
+	uint32_t max_orphans;
+	uint32_t wheel_size;
+	uint32_t nb_fixed;
+	struct fixq fq[TWS_TIMER_MAX_FIXED];
+	struct rte_ring *ring;
+	struct tws_timer_stats st; /* owner-written counters */
+
+	/* Written by other lcores. */
+	uint64_t remote_sent __rte_cache_aligned;
+	uint64_t remote_full;
+
+	/* Cold. */
+	uint64_t tick_ns __rte_cache_aligned;
+	uint32_t nb_chunks;
+	size_t mem;
+	char name[32];
+};
+
+/*
+ * Bytes per pending timer, pinned: its loc[] slot plus its share of a chunk,
+ * with 1/16 extra records for orphans (the partly filled top chunk of each
+ * slot is the only other overhead); for a fixed queue, its record with the
+ * default 1/8 headroom plus loc[].
+ */
+static_assert(sizeof(struct rec) == 8, "timer record must stay 8 bytes");
+static_assert(sizeof(struct chunk) == 256, "chunk must stay 4 cache lines");
+static_assert(CHUNK_RECS <= POS_MASK, "record index must fit the position");
+static_assert((sizeof(uint32_t) * CHUNK_RECS * 16 + sizeof(struct chunk) * 17) <=
+	      14 * CHUNK_RECS * 16, "a pending wheel timer must cost at most 14 bytes");
+static_assert(sizeof(uint32_t) * 8 + sizeof(struct rec) * 9 <= 13 * 8,
+	      "a pending fixed-queue timer must cost at most 13 bytes");
+
+static inline bool
+tick_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(b - a) < 0;
+}
+
+static inline void
+prefetch_chunk(const struct tws_timer *w, uint32_t c)
+{
+	if (c == NIL)
+		return;
+	const char *p = (const char *)&w->ch[c];
+	rte_prefetch0(p);
+	rte_prefetch0(p + 64);
+	rte_prefetch0(p + 128);
+	rte_prefetch0(p + 192);
+}
+
+static inline struct rec *
+rec_at(const struct tws_timer *w, uint32_t pos)
+{
+	return &w->ch[pos >> POS_SHIFT].r[pos & POS_MASK];
+}
+
+/* Push a record on top of slot s and point loc[id] at it. */
+static inline void
+slot_push(struct tws_timer *w, uint32_t s, uint32_t id, uint32_t exp)
+{
+	struct slot *sl = &w->slots[s];
+	uint32_t h = sl->head, n = sl->n;
+
+	if (unlikely(h == NIL || n == CHUNK_RECS)) {
+		/* The pool holds capacity/30 + one partial chunk per stack: never empty. */
+		uint32_t c = w->free_head;
+		struct chunk *cc = &w->ch[c];
+
+		RTE_ASSERT(c != NIL);
+		if (h == NIL && s != w->side)
+			w->occ[s >> 6] |= UINT64_C(1) << (s & 63);
+		w->free_head = cc->next;
+		cc->next = h;
+		cc->next2 = (h == NIL) ? NIL : w->ch[h].next;
+		cc->slot = s;
+		sl->head = h = c;
+		n = 0;
+	}
+	w->ch[h].r[n].id = id;
+	w->ch[h].r[n].exp = exp;
+	sl->n = n + 1;
+	w->loc[id] = h << POS_SHIFT | n;
+}
+
+/* Pop the top record of slot s (which must not be empty). */
+static inline struct rec
+slot_pop(struct tws_timer *w, uint32_t s)
+{
+	struct slot *sl = &w->slots[s];
+	uint32_t h = sl->head, n = sl->n - 1;
+	struct chunk *c = &w->ch[h];
+	struct rec r = c->r[n];
+
+	c->r[n].id = NIL;
+	if (n == 0) {
+		sl->head = c->next;
+		sl->n = (c->next == NIL) ? 0 : CHUNK_RECS;
+		if (c->next == NIL && s != w->side)
+			w->occ[s >> 6] &= ~(UINT64_C(1) << (s & 63));
+		c->next = w->free_head;
+		w->free_head = h;
+	} else {
+		sl->n = n;
+	}
+	return r;
+}
+
+/*
+ * Remove the wheel record at pos (live or disarmed): the top record of its
+ * slot fills the hole. Used only when a record cannot be reused in place.
+ */
+static inline void
+wheel_remove(struct tws_timer *w, uint32_t pos)
+{
+	struct rec *hole = rec_at(w, pos);
+	uint32_t s = w->ch[pos >> POS_SHIFT].slot;
+	const struct slot *sl = &w->slots[s];
+	uint32_t top = sl->head << POS_SHIFT | (sl->n - 1);
+	struct rec r;
+
+	if (!(hole->id & DISARMED))
+		w->pending--;
+	r = slot_pop(w, s);
+	w->records--;
+	if (top != pos) {
+		*hole = r;
+		if (!(r.id & ORPHAN))
+			w->loc[r.id & ID_MASK] = pos;
+	}
+}
+
+/*
+ * The id's wheel record at pos must go (its slot comes round too late, or the
+ * id moves to a fixed queue). While headroom lasts, leave it as an orphan that
+ * its slot drops: one store, where taking it out costs a random loc[] write.
+ */
+static inline void
+wheel_retire(struct tws_timer *w, uint32_t pos)
+{
+	struct rec *r = rec_at(w, pos);
+
+	if (likely(w->orphans < w->max_orphans)) {
+		if (!(r->id & DISARMED))
+			w->pending--;
+		r->id |= DISARMED | ORPHAN;
+		w->orphans++;
+	} else {
+		wheel_remove(w, pos);
+	}
+}
+
+/* Ticks from the current one to the next non-empty slot; nb_slots if all are empty. */
+static inline uint32_t
+next_busy(const struct tws_timer *w)
+{
+	uint32_t start = (uint32_t)w->cur & w->mask, nwords = (w->mask >> 6) + 1;
+	uint32_t wi = start >> 6;
+	uint64_t bits = w->occ[wi] & (~UINT64_C(0) << (start & 63));
+
+	for (uint32_t k = 0; k <= nwords; k++) {
+		if (bits != 0) {
+			uint32_t s = (wi << 6) + (uint32_t)__builtin_ctzll(bits);
+
+			return (s - start) & w->mask;
+		}
+		wi = (wi + 1 == nwords) ? 0 : wi + 1;
+		bits = w->occ[wi];
+	}
+	return w->mask + 1;
+}
+
+/* First tick, from the current one on, at which slot s is processed. */
+static inline uint64_t
+slot_due(const struct tws_timer *w, uint32_t s)
+{
+	return w->cur + ((s - (uint32_t)w->cur) & w->mask);
+}
+
+static int
+bad_id(struct tws_timer *w, const char *op, uint32_t id)
+{
+	w->st.bad_input++;
+	TWS_LOG(tws_timer_logtype, ERR, "%s: %s: timer id %u out of range (capacity %u)",
+		w->name, op, id, w->capacity);
+	return -EINVAL;
+}
+
+/* Drop the fixed-queue record at loc value p if it is id's: leaves a tombstone. */
+static inline bool
+fixed_remove(struct tws_timer *w, uint32_t p, uint32_t id)
+{
+	struct fixq *q = &w->fq[(p >> FIXED_Q_SHIFT) & 3];
+	struct rec *r = &q->r[p & FIXED_IDX_MASK];
+
+	if (r->id != id)
+		return false;
+	r->id = NIL;
+	q->live--;
+	return true;
+}
+
+int
+tws_timer_arm(struct tws_timer *w, uint32_t id, uint64_t deadline)
+{
+	if (unlikely(id >= w->capacity))
+		return bad_id(w, "arm", id);
+	if (unlikely(deadline > w->cur && deadline - w->cur > TWS_TIMER_HORIZON)) {
+		w->st.bad_input++;
+		TWS_LOG(tws_timer_logtype, ERR,
+			"%s: arm: timer %u deadline %" PRIu64 " is %" PRIu64
+			" ticks ahead, beyond the horizon of %" PRIu64,
+			w->name, id, deadline, deadline - w->cur, TWS_TIMER_HORIZON);
+		return -EINVAL;
+	}
+	if (deadline < w->cur) {
+		deadline = w->cur;
+		w->st.clamped++;
+	}
+
+	uint32_t p = w->loc[id], dl = (uint32_t)deadline;
+	bool was_pending = false;
+
+	if (p != NIL && !(p & FIXED_TAG) && (rec_at(w, p)->id & ~DISARMED) == id) {
+		struct rec *r = rec_at(w, p);
+
+		/*
+		 * The id has a record in the wheel, pending or disarmed. Its slot
+		 * comes round no later than r->exp: if that is not after the new
+		 * deadline, reuse the record in place (the slot fires or moves it);
+		 * else retire it and push a new one.
+		 */
+		was_pending = !(r->id & DISARMED);
+		if (!tick_after(r->exp, dl)) {
+			r->id = id;
+			r->exp = dl;
+			if (was_pending) {
+				w->st.rearmed++;
+			} else {
+				w->st.armed++;
+				w->pending++;
+			}
+			return 0;
+		}
+		wheel_retire(w, p);
+	} else {
+		if (unlikely(w->records - w->orphans == w->wheel_size)) {
+			w->st.wheel_full++; /* only with wheel_size < capacity */
+			return -ENOSPC;
+		}
+		if (p != NIL && (p & FIXED_TAG))
+			was_pending = fixed_remove(w, p, id);
+	}
+	if (was_pending)
+		w->st.rearmed++;
+	else
+		w->st.armed++;
+	slot_push(w, dl & w->mask, id, dl);
+	w->records++;
+	w->pending++;
+	return 0;
+}
+
+int
+tws_timer_arm_fixed(struct tws_timer *w, uint32_t id, unsigned int qi, uint64_t now)
+{
+	if (unlikely(id >= w->capacity))
+		return bad_id(w, "arm_fixed", id);
+	if (unlikely(qi >= w->nb_fixed)) {
+		w->st.bad_input++;
+		TWS_LOG(tws_timer_logtype, ERR, "%s: arm_fixed: queue %u does not exist (%u queues)",
+			w->name, qi, w->nb_fixed);
+		return -EINVAL;
+	}
+
+	struct fixq *q = &w->fq[qi];
+
+	if (unlikely(q->used == q->size)) {
+		w->st.fixed_full++;
+		return -ENOSPC;
+	}
+
+	uint32_t p = w->loc[id];
+	bool was_pending = false;
+
+	if (p != NIL) {
+		if (p & FIXED_TAG) {
+			was_pending = fixed_remove(w, p, id);
+		} else if ((rec_at(w, p)->id & ~DISARMED) == id) {
+			was_pending = !(rec_at(w, p)->id & DISARMED);
+			wheel_retire(w, p);
+		}
+	}
+	if (was_pending)
+		w->st.rearmed++;
+	else
+		w->st.armed++;
+
+	uint64_t dl = now + q->ticks;
+
+	if (dl < q->last)
+		dl = q->last; /* a caller clock going backwards must not break FIFO order */
+	q->last = dl;
+	q->r[q->head].id = id;
+	q->r[q->head].exp = (uint32_t)dl;
+	w->loc[id] = FIXED_TAG | (qi << FIXED_Q_SHIFT) | q->head;
+	q->head = (q->head + 1 == q->size) ? 0 : q->head + 1;
+	q->used++;
+	q->live++;
+	return 0;
+}
+
+int
+tws_timer_cancel(struct tws_timer *w, uint32_t id)
+{
+	if (unlikely(id >= w->capacity))
+		return bad_id(w, "cancel", id);
+
+	uint32_t p = w->loc[id];
+
+	if (p == NIL)
+		return -ENOENT;
+	if (p & FIXED_TAG) {
+		if (!fixed_remove(w, p, id))
+			return -ENOENT;
+		w->loc[id] = NIL;
+	} else {
+		struct rec *r = rec_at(w, p);
+
+		if (r->id != id)
+			return -ENOENT;
+		/* Disarm in place: one store; the slot drops it, or the next arm reuses it. */
+		r->id = id | DISARMED;
+		w->pending--;
+	}
+	w->st.cancelled++;
+	return 0;
+}
+
+int
+tws_timer_is_pending(const struct tws_timer *w, uint32_t id)
+{
+	if (id >= w->capacity)
+		return 0;
+
+	uint32_t p = w->loc[id];
+
+	if (p == NIL)
+		return 0;
+	if (p & FIXED_TAG)
+		return w->fq[(p >> FIXED_Q_SHIFT) & 3].r[p & FIXED_IDX_MASK].id == id;
+	return rec_at(w, p)->id == id;
+}
+
+static void
+drain_remote(struct tws_timer *w)
+{
+	struct cmd cmds[CMD_BURST];
+	unsigned int n, budget = rte_ring_get_capacity(w->ring);
+
+	/* Bounded: commands enqueued while we drain wait for the next poll. */
+	while (budget > 0 &&
+	       (n = rte_ring_sc_dequeue_burst_elem(w->ring, cmds, sizeof(cmds[0]),
+						   RTE_MIN(budget, CMD_BURST), NULL)) > 0) {
+		budget -= n;
+		for (unsigned int i = 0; i < n; i++) {
+			int rc;
+
+			if (cmds[i].op == CMD_ARM)
+				rc = tws_timer_arm(w, cmds[i].id, cmds[i].deadline);
+			else
+				rc = tws_timer_cancel(w, cmds[i].id);
+			if (rc == -EINVAL)
+				w->st.remote_bad++;
+			w->st.remote_applied++;
+		}
+	}
+}
+
+static unsigned int
+fixed_expire(struct fixq *q, uint32_t now, uint32_t *ids, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (q->used > 0) {
+		struct rec *r = &q->r[q->tail];
+
+		if (r->id != NIL) {
+			if (tick_after(r->exp, now) || n == max)
+				break;
+			ids[n++] = r->id;
+			r->id = NIL;
+			q->live--;
+		}
+		q->tail = (q->tail + 1 == q->size) ? 0 : q->tail + 1;
+		q->used--;
+	}
+	return n;
+}
+
+unsigned int
+tws_timer_expire(struct tws_timer *w, uint64_t now, uint32_t *ids, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (rte_ring_count(w->ring) != 0)
+		drain_remote(w);
+
+	for (unsigned int q = 0; q < w->nb_fixed && n < max; q++)
+		n += fixed_expire(&w->fq[q], (uint32_t)now, ids + n, max - n);
+
+	while (w->cur <= now) {
+		uint32_t s = (uint32_t)w->cur & w->mask;
+		struct slot *sl = &w->slots[s];
+		uint32_t t = (uint32_t)w->cur, seen = NIL, h;
+
+		if (sl->head == NIL) {
+			uint64_t d = next_busy(w);
+
+			if (d > w->mask || d > now - w->cur) {
+				/* No slot to visit until now. */
+				w->cur = now + 1;
+				break;
+			}
+			w->cur += d;
+			continue;
+		}
+		while ((h = sl->head) != NIL) {
+			const struct chunk *c = &w->ch[h];
+			const struct rec *top = &c->r[sl->n - 1];
+
+			if (h != seen) {
+				seen = h;
+				prefetch_chunk(w, c->next);
+				prefetch_chunk(w, c->next2);
+			}
+			if (top->id & DISARMED) {
+				/* Cancelled and not re-armed, or an orphan. */
+				w->orphans -= (top->id & ORPHAN) != 0;
+				slot_pop(w, s);
+				w->records--;
+			} else if (!tick_after(top->exp, t)) {
+				if (n == max)
+					goto out; /* resume this slot at the next call */
+				ids[n++] = top->id;
+				slot_pop(w, s);
+				w->records--;
+				w->pending--;
+			} else {
+				/* Re-armed later, or more than one revolution ahead. */
+				struct rec r = slot_pop(w, s);
+				uint32_t d = r.exp & w->mask;
+
+				slot_push(w, d == s ? w->side : d, r.id, r.exp);
+				w->st.moved++;
+			}
+		}
+		w->cur++;
+		/* Records parked on the side stack belong to a later revolution of s. */
+		while (w->slots[w->side].head != NIL) {
+			struct rec r = slot_pop(w, w->side);
+
+			if (r.id & DISARMED) { /* cancelled while expiry was paused */
+				w->orphans -= (r.id & ORPHAN) != 0;
+				w->records--;
+				continue;
+			}
+			slot_push(w, r.exp & w->mask, r.id, r.exp);
+		}
+	}
+out:
+	w->st.expired += n;
+	return n;
+}
+
+static int
+remote_send(struct tws_timer *w, uint32_t op, uint32_t id, uint64_t deadline)
+{
+	struct cmd c = { .op = op, .id = id, .deadline = deadline };
+
+	if (unlikely(id >= w->capacity)) {
+		TWS_LOG(tws_timer_logtype, ERR, "%s: remote command: timer id %u out of range (capacity %u)",
+			w->name, id, w->capacity);
+		return -EINVAL;
+	}
+	if (rte_ring_mp_enqueue_elem(w->ring, &c, sizeof(c)) != 0) {
+		__atomic_fetch_add(&w->remote_full, 1, __ATOMIC_RELAXED);
+		return -ENOBUFS;
+	}
+	__atomic_fetch_add(&w->remote_sent, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int
+tws_timer_arm_remote(struct tws_timer *w, uint32_t id, uint64_t deadline)
+{
+	return remote_send(w, CMD_ARM, id, deadline);
+}
+
+int
+tws_timer_cancel_remote(struct tws_timer *w, uint32_t id)
+{
+	return remote_send(w, CMD_CANCEL, id, 0);
+}
+
+uint64_t
+tws_timer_current(const struct tws_timer *w)
+{
+	return w->cur;
+}
+
+uint64_t
+tws_timer_ns_to_ticks(const struct tws_timer *w, uint64_t ns)
+{
+	return (ns + w->tick_ns - 1) / w->tick_ns;
+}
+
+void
+tws_timer_stats_get(const struct tws_timer *w, struct tws_timer_stats *st)
+{
+	*st = w->st;
+	st->remote_sent = __atomic_load_n(&w->remote_sent, __ATOMIC_RELAXED);
+	st->remote_full = __atomic_load_n(&w->remote_full, __ATOMIC_RELAXED);
+	st->pending = w->pending;
+	st->wheel_records = w->records;
+	for (unsigned int q = 0; q < w->nb_fixed; q++)
+		st->pending += w->fq[q].live;
+	st->memory_bytes = w->mem;
+}
+
+int
+tws_timer_stat_name(unsigned int i, const char **name, const char **desc)
+{
+	static const char *const names[] = {
+#define TWS_X_NAME(n, d) #n,
+		TWS_TIMER_STATS(TWS_X_NAME)
+#undef TWS_X_NAME
+	};
+	static const char *const descs[] = {
+#define TWS_X_DESC(n, d) d,
+		TWS_TIMER_STATS(TWS_X_DESC)
+#undef TWS_X_DESC
+	};
+
+	if (i >= RTE_DIM(names))
+		return -EINVAL;
+	*name = names[i];
+	*desc = descs[i];
+	return 0;
+}
+
+/* Validate params and fill in defaults; logs the first bad field. */
+static int
+params_resolve(const struct tws_timer_params *in, struct tws_timer_params *p)
+{
+	if (in == NULL) {
+		TWS_LOG(tws_timer_logtype, ERR, "timer: NULL parameters");
+		return -EINVAL;
+	}
+	*p = *in;
+	if (p->name == NULL)
+		p->name = "tws_timer";
+	if (p->nb_slots == 0)
+		p->nb_slots = TWS_TIMER_DEFAULT_SLOTS;
+	if (p->tick_ns == 0)
+		p->tick_ns = TWS_TIMER_DEFAULT_TICK_NS;
+	if (p->wheel_size == 0 || p->wheel_size > p->capacity)
+		p->wheel_size = p->capacity;
+	if (p->remote_ring_size == 0)
+		p->remote_ring_size = TWS_TIMER_DEFAULT_REMOTE_RING;
+
+	if (p->capacity == 0 || p->capacity > TWS_TIMER_MAX_CAPACITY) {
+		TWS_LOG(tws_timer_logtype, ERR, "%s: capacity %u out of range 1..%u",
+			p->name, p->capacity, TWS_TIMER_MAX_CAPACITY);
+		return -EINVAL;
+	}
+	if (!rte_is_power_of_2(p->nb_slots) || p->nb_slots < MIN_SLOTS ||
+	    p->nb_slots > MAX_SLOTS) {
+		TWS_LOG(tws_timer_logtype, ERR, "%s: nb_slots %u must be a power of two in %u..%u",
+			p->name, p->nb_slots, MIN_SLOTS, MAX_SLOTS);
+		return -EINVAL;
+	}
+	if (p->tick_ns < TWS_TIMER_MIN_TICK_NS) {
+		TWS_LOG(tws_timer_logtype, ERR,
+			"%s: tick_ns %" PRIu64 " below %" PRIu64 " (the horizon would be under 24 h)",
+			p->name, p->tick_ns, TWS_TIMER_MIN_TICK_NS);
+		return -EINVAL;
+	}
+	if (p->remote_ring_size > MAX_REMOTE_RING) {
+		TWS_LOG(tws_timer_logtype, ERR, "%s: remote_ring_size %u above %u",
+			p->name, p->remote_ring_size, MAX_REMOTE_RING);
+		return -EINVAL;
+	}
+	if (p->nb_fixed > TWS_TIMER_MAX_FIXED) {
+		TWS_LOG(tws_timer_logtype, ERR, "%s: nb_fixed %u above %u",
+			p->name, p->nb_fixed, TWS_TIMER_MAX_FIXED);
+		return -EINVAL;
+	}
+	for (unsigned int q = 0; q < p->nb_fixed; q++) {
+		if (p->fixed_ticks[q] == 0 || p->fixed_ticks[q] > TWS_TIMER_HORIZON) {
+			TWS_LOG(tws_timer_logtype, ERR,
+				"%s: fixed_ticks[%u] = %u out of range 1..%" PRIu64,
+				p->name, q, p->fixed_ticks[q], TWS_TIMER_HORIZON);
+			return -EINVAL;
+		}
+		if (p->fixed_size[q] == 0)
+			p->fixed_size[q] = (uint32_t)RTE_MIN((uint64_t)p->capacity + p->capacity / 8,
+							     (uint64_t)FIXED_IDX_MASK);
+		if (p->fixed_size[q] > FIXED_IDX_MASK) {
+			TWS_LOG(tws_timer_logtype, ERR, "%s: fixed_size[%u] = %u above %u",
+				p->name, q, p->fixed_size[q], FIXED_IDX_MASK);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Records set aside for orphans: 1/16 of the wheel, at least one chunk. */
+static uint32_t
+orphan_room(const struct tws_timer_params *p)
+{
+	return RTE_MAX(p->wheel_size / 16, CHUNK_RECS);
+}
+
+static uint32_t
+pool_chunks(const struct tws_timer_params *p)
+{
+	/* Full chunks for every id, plus one partial top chunk per stack (slots + side). */
+	return (p->wheel_size + orphan_room(p) + CHUNK_RECS - 1) / CHUNK_RECS + p->nb_slots + 1;
+}
+
+static size_t
+memory_size(const struct tws_timer_params *p)
+{
+	size_t sz = sizeof(struct tws_timer);
+
+	sz += (size_t)p->capacity * sizeof(uint32_t);
+	sz += (size_t)pool_chunks(p) * sizeof(struct chunk);
+	sz += (size_t)(p->nb_slots + 1) * sizeof(struct slot);
+	sz += (size_t)p->nb_slots / 8;
+	for (unsigned int q = 0; q < p->nb_fixed; q++)
+		sz += (size_t)p->fixed_size[q] * sizeof(struct rec);
+	sz += rte_ring_get_memsize_elem(sizeof(struct cmd), rte_align32pow2(p->remote_ring_size + 1));
+	return sz;
+}
+
+size_t
+tws_timer_memory_size(const struct tws_timer_params *params)
+{
+	struct tws_timer_params p;
+
+	if (params_resolve(params, &p) != 0)
+		return 0;
+	return memory_size(&p);
+}
+
+struct tws_timer *
+tws_timer_create(const struct tws_timer_params *params)
+{
+	static uint32_t ring_seq;
+	struct tws_timer_params p;
+	struct tws_timer *w;
+	char rname[RTE_RING_NAMESIZE];
+	int rc;
+
+	rc = params_resolve(params, &p);
+	if (rc != 0) {
+		rte_errno = -rc;
+		return NULL;
+	}
+
+	w = rte_zmalloc_socket(p.name, sizeof(*w), RTE_CACHE_LINE_SIZE, p.socket_id);
+	if (w == NULL)
+		goto nomem;
+	snprintf(w->name, sizeof(w->name), "%s", p.name);
+	w->capacity = p.capacity;
+	w->wheel_size = p.wheel_size;
+	w->max_orphans = orphan_room(&p);
+	w->mask = p.nb_slots - 1;
+	w->side = p.nb_slots;
+	w->cur = p.start_tick;
+	w->tick_ns = p.tick_ns;
+	w->nb_chunks = pool_chunks(&p);
+	w->nb_fixed = p.nb_fixed;
+	w->mem = memory_size(&p);
+
+	w->loc = rte_malloc_socket(p.name, (size_t)p.capacity * sizeof(uint32_t),
+				   RTE_CACHE_LINE_SIZE, p.socket_id);
+	w->ch = rte_malloc_socket(p.name, (size_t)w->nb_chunks * sizeof(struct chunk),
+				  RTE_CACHE_LINE_SIZE, p.socket_id);
+	w->slots = rte_malloc_socket(p.name, (size_t)(p.nb_slots + 1) * sizeof(struct slot),
+				     RTE_CACHE_LINE_SIZE, p.socket_id);
+	w->occ = rte_zmalloc_socket(p.name, p.nb_slots / 8, RTE_CACHE_LINE_SIZE, p.socket_id);
+	if (w->loc == NULL || w->ch == NULL || w->slots == NULL || w->occ == NULL)
+		goto nomem;
+
+	/* Invariant: every position without a record holds id NIL. */
+	memset(w->loc, 0xff, (size_t)p.capacity * sizeof(uint32_t));
+	memset(w->ch, 0xff, (size_t)w->nb_chunks * sizeof(struct chunk));
+	for (uint32_t i = 0; i < w->nb_chunks; i++)
+		w->ch[i].next = (i + 1 < w->nb_chunks) ? i + 1 : NIL;
+	w->free_head = 0;
+	for (uint32_t s = 0; s <= p.nb_slots; s++) {
+		w->slots[s].head = NIL;
+		w->slots[s].n = 0;
+	}
+
+	for (unsigned int q = 0; q < p.nb_fixed; q++) {
+		struct fixq *fq = &w->fq[q];
+
+		fq->size = p.fixed_size[q];
+		fq->ticks = p.fixed_ticks[q];
+		fq->last = 0;
+		fq->r = rte_malloc_socket(p.name, (size_t)fq->size * sizeof(struct rec),
+					  RTE_CACHE_LINE_SIZE, p.socket_id);
+		if (fq->r == NULL)
+			goto nomem;
+		memset(fq->r, 0xff, (size_t)fq->size * sizeof(struct rec));
+	}
+
+	snprintf(rname, sizeof(rname), "tws_tmr_%u",
+		 __atomic_fetch_add(&ring_seq, 1, __ATOMIC_RELAXED));
+	w->ring = rte_ring_create_elem(rname, sizeof(struct cmd), p.remote_ring_size, p.socket_id,
+				       RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (w->ring == NULL) {
+		TWS_LOG(tws_timer_logtype, ERR, "%s: cannot create remote ring: %s",
+			p.name, rte_strerror(rte_errno));
+		tws_timer_free(w);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	return w;
+
+nomem:
+	TWS_LOG(tws_timer_logtype, ERR, "%s: cannot allocate %zu bytes of DPDK memory on socket %d",
+		p.name, memory_size(&p), p.socket_id);
+	tws_timer_free(w);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+tws_timer_free(struct tws_timer *w)
+{
+	if (w == NULL)
+		return;
+	rte_ring_free(w->ring);
+	for (unsigned int q = 0; q < TWS_TIMER_MAX_FIXED; q++)
+		rte_free(w->fq[q].r);
+	rte_free(w->occ);
+	rte_free(w->slots);
+	rte_free(w->ch);
+	rte_free(w->loc);
+	rte_free(w);
+}
