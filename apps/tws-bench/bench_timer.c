@@ -40,6 +40,7 @@ static struct {
 	uint64_t seed;
 	bool json;
 	bool no_rte;
+	const char *json_file;
 } opt = { .pending = 1000000, .spread = 4000, .seed = 1 };
 
 struct result {
@@ -61,6 +62,7 @@ timer_usage(FILE *f)
 		"  --seed S      seed of the random deadlines and orders (default 1)\n"
 		"  --no-rte      skip rte_timer (its fields are then null)\n"
 		"  --json        print one JSON object only\n"
+		"  --json-file F also write the JSON object to file F\n"
 		"  --help        this text\n"
 		"\n"
 		"JSON fields (cycles per operation; *_rand_*: re-arms and cancels in random order):\n"
@@ -98,6 +100,7 @@ timer_parse(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "no-rte", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "json-file", required_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -123,6 +126,9 @@ timer_parse(int argc, char **argv)
 		case 'j':
 			opt.json = true;
 			break;
+		case 'J':
+			opt.json_file = optarg;
+			break;
 		default:
 			fprintf(stderr, "tws-bench timer: see 'tws-bench timer --help'\n");
 			return -1;
@@ -131,6 +137,17 @@ timer_parse(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "tws-bench timer: unexpected argument '%s'\n", argv[optind]);
 		return -1;
+	}
+	if (opt.json_file != NULL) {
+		/* Fail now, not after minutes of measuring. */
+		FILE *f = fopen(opt.json_file, "w");
+
+		if (f == NULL) {
+			fprintf(stderr, "tws-bench timer: cannot write --json-file %s: %s\n",
+				opt.json_file, strerror(errno));
+			return -1;
+		}
+		fclose(f);
 	}
 
 	struct tws_timer_params w = wheel_params((uint32_t)opt.pending, false);
@@ -329,13 +346,15 @@ run_rte(uint32_t n, uint32_t k, const uint32_t *dl, const uint32_t *dl2, const u
 	return 0;
 }
 
+static FILE *jf; /* where the JSON goes: stdout with --json, the file of --json-file */
+
 static void
 json_num(const char *key, double v, bool valid)
 {
 	if (valid)
-		printf(",\n  \"%s\": %.2f", key, v);
+		fprintf(jf, ",\n  \"%s\": %.2f", key, v);
 	else
-		printf(",\n  \"%s\": null", key);
+		fprintf(jf, ",\n  \"%s\": null", key);
 }
 
 /* One implementation's results for one order, as JSON fields with a suffix. */
@@ -430,8 +449,19 @@ timer_run(void)
 			 run_rte(n, k, dl, dl2, perm, &rter) != 0))
 		goto out;
 
-	if (opt.json) {
-		printf("{\n  \"pending\": %u", n);
+	for (int pass = 0; pass < 2; pass++) {
+		jf = pass == 0 ? (opt.json ? stdout : NULL) : NULL;
+		if (pass == 1 && opt.json_file != NULL) {
+			jf = fopen(opt.json_file, "w");
+			if (jf == NULL) {
+				fprintf(stderr, "tws-bench: cannot write %s: %s\n", opt.json_file,
+					strerror(errno));
+				goto out;
+			}
+		}
+		if (jf == NULL)
+			continue;
+		fprintf(jf, "{\n  \"pending\": %u", n);
 		json_result("tws", "", &tws, true, true);
 		json_result("tws", "_rand", &twsr, true, false);
 		json_num("tws_fixed_arm_cyc", fix.arm, true);
@@ -442,11 +472,14 @@ timer_run(void)
 		json_result("rte", "_rand", &rter, have_rte, false);
 		json_ratios("", &tws, &rte, have_rte);
 		json_ratios("_rand", &twsr, &rter, have_rte);
-		printf(",\n  \"spread_ticks\": %" PRIu64, opt.spread);
-		printf(",\n  \"cpu\": \"%s\"", bench_cpu_model());
-		printf(",\n  \"cores\": %ld", sysconf(_SC_NPROCESSORS_ONLN));
-		printf(",\n  \"tsc_hz\": %" PRIu64 "\n}\n", rte_get_tsc_hz());
-	} else {
+		fprintf(jf, ",\n  \"spread_ticks\": %" PRIu64, opt.spread);
+		fprintf(jf, ",\n  \"cpu\": \"%s\"", bench_cpu_model());
+		fprintf(jf, ",\n  \"cores\": %ld", sysconf(_SC_NPROCESSORS_ONLN));
+		fprintf(jf, ",\n  \"tsc_hz\": %" PRIu64 "\n}\n", rte_get_tsc_hz());
+		if (jf != stdout)
+			fclose(jf);
+	}
+	if (!opt.json) {
 		printf("%-30s %9s %9s %9s %9s %12s\n", "TSC cycles per operation", "arm",
 		       "re-arm", "cancel", "expire", "bytes/timer");
 		table_row("twstack wheel, id order", &tws);

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""tws-bench: argument handling, help, and the JSON of a small timer run (TAP).
+
+Checks the output's shape and consistency, never a speed: speed is what the
+benchmark itself reports.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BENCH = sys.argv[1]
+cases = []
+
+
+def case(fn):
+    cases.append(fn)
+    return fn
+
+
+def run(*args, timeout=120):
+    return subprocess.run([BENCH, *args], capture_output=True, text=True, timeout=timeout)
+
+
+@case
+def help_lists_commands():
+    r = run("--help")
+    assert r.returncode == 0, r
+    assert "timer" in r.stdout and "--no-huge" in r.stdout, r.stdout
+
+
+@case
+def timer_help_lists_options():
+    r = run("timer", "--help")
+    assert r.returncode == 0
+    for opt in ("--pending", "--spread", "--json", "--no-rte"):
+        assert opt in r.stdout, opt
+
+
+@case
+def no_command_is_usage_error():
+    r = run()
+    assert r.returncode == 2 and "Usage" in r.stderr, r
+
+
+@case
+def unknown_command_is_named():
+    r = run("frobnicate")
+    assert r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr, r.stderr
+
+
+@case
+def bad_numbers_are_refused_with_the_option_name():
+    for args, opt in ((["--pending", "abc"], "--pending"), (["--pending", "5"], "--pending"),
+                      (["--pending", "-3"], "--pending"), (["--spread", "10G"], "--spread"),
+                      (["--pending", "200M"], "--pending")):
+        r = run("timer", *args)
+        assert r.returncode == 2, (args, r)
+        assert opt in r.stderr, (args, r.stderr)
+
+
+@case
+def unknown_option_is_refused():
+    r = run("timer", "--frob")
+    assert r.returncode == 2, r
+
+
+@case
+def unwritable_json_file_fails_before_measuring():
+    r = run("timer", "--json-file", "/nonexistent-dir/x.json", timeout=10)
+    assert r.returncode == 2 and "/nonexistent-dir/x.json" in r.stderr, r
+
+
+REQUIRED = ["pending", "tws_arm_cyc", "tws_cancel_cyc", "tws_rearm_cyc", "tws_expire_cyc",
+            "rte_arm_cyc", "rte_cancel_cyc", "rte_rearm_cyc", "rte_expire_cyc",
+            "tws_bytes_per_timer", "cpu", "tsc_hz"]
+
+
+@case
+def small_run_prints_complete_json():
+    with tempfile.TemporaryDirectory() as d:
+        jf = os.path.join(d, "t.json")
+        r = run("timer", "--pending", "2000", "--spread", "16", "--json", "--json-file", jf)
+        assert r.returncode == 0, r.stderr
+        j = json.loads(r.stdout)
+        assert json.load(open(jf)) == j
+    for k in REQUIRED:
+        assert k in j, k
+    assert j["pending"] == 2000
+    for k, v in j.items():
+        if k.endswith("_cyc") or k.endswith("_ratio") or k.endswith("_per_timer"):
+            assert isinstance(v, (int, float)) and v > 0, (k, v)
+    assert j["rte_bytes_per_timer"] >= 64  # sizeof(struct rte_timer)
+    assert abs(j["arm_ratio"] - j["rte_arm_cyc"] / j["tws_arm_cyc"]) < 0.01 * j["arm_ratio"] + 0.01
+    assert j["tsc_hz"] > 0 and j["cpu"]
+
+
+@case
+def no_rte_gives_null_reference_fields():
+    r = run("timer", "--pending", "1000", "--spread", "16", "--no-rte", "--json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["rte_arm_cyc"] is None and j["arm_ratio"] is None
+    assert j["tws_arm_cyc"] > 0
+
+
+@case
+def table_output_names_both_implementations():
+    r = run("timer", "--pending", "1000", "--spread", "16")
+    assert r.returncode == 0, r.stderr
+    assert "twstack wheel" in r.stdout and "rte_timer" in r.stdout, r.stdout
+
+
+print(f"1..{len(cases)}")
+failed = 0
+for i, fn in enumerate(cases, 1):
+    try:
+        fn()
+        print(f"ok {i} - {fn.__name__}")
+    except Exception as e:  # noqa: BLE001 - report any failure as a TAP failure
+        failed += 1
+        print(f"# {type(e).__name__}: {e}")
+        print(f"not ok {i} - {fn.__name__}")
+    sys.stdout.flush()
+sys.exit(1 if failed else 0)
