@@ -161,6 +161,29 @@ int tws_timer_arm_fixed(struct tws_timer *w, uint32_t id, unsigned int q, uint64
  */
 int tws_timer_cancel(struct tws_timer *w, uint32_t id);
 
+/**
+ * Arm @p n timers: ids[i] for deadlines[i], exactly as n tws_timer_arm()
+ * calls in order, but pipelined: the state of the timers a few places ahead
+ * is prefetched while earlier ones are armed, so timers scattered over
+ * DRAM cost memory bandwidth instead of one full miss latency each (the
+ * burst a TCP engine gathers from one RX burst).
+ *
+ * @return
+ *   Number of timers armed; the others failed as tws_timer_arm() would
+ *   (logged and counted).
+ */
+unsigned int tws_timer_arm_burst(struct tws_timer *w, const uint32_t *ids,
+				 const uint64_t *deadlines, unsigned int n);
+
+/**
+ * Cancel @p n timers, as n tws_timer_cancel() calls in order, pipelined like
+ * tws_timer_arm_burst().
+ *
+ * @return
+ *   Number of timers that were pending and are now cancelled.
+ */
+unsigned int tws_timer_cancel_burst(struct tws_timer *w, const uint32_t *ids, unsigned int n);
+
 /** @return 1 if timer @p id is pending, 0 if idle or out of range. */
 int tws_timer_is_pending(const struct tws_timer *w, uint32_t id);
 

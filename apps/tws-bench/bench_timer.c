@@ -32,6 +32,7 @@
 #include "tws_timer.h"
 
 #define EXPIRE_BURST 256
+#define BURST_MAX 32 /* re-arms and cancels per burst call: one RX burst */
 #define FIXED_TICKS 60000u
 
 static struct {
@@ -67,7 +68,8 @@ timer_usage(FILE *f)
 		"\n"
 		"JSON fields (cycles per operation; *_rand_*: re-arms and cancels in random order):\n"
 		"  pending, tws_{arm,cancel,rearm,expire}_cyc, tws_bytes_per_timer,\n"
-		"  tws_{cancel,rearm,expire}_rand_cyc, tws_fixed_{arm,cancel_rand,expire}_cyc,\n"
+		"  tws_{cancel,rearm,expire}_rand_cyc, tws_{rearm,cancel}[_rand]_burst_cyc\n"
+		"  (tws_timer_*_burst(), 32 per call), tws_fixed_{arm,cancel_rand,expire}_cyc,\n"
 		"  tws_fixed_bytes_per_timer, the same rte_* fields for rte_timer,\n"
 		"  {arm,cancel,rearm,expire}[_rand]_ratio (rte_timer / twstack), spread_ticks,\n"
 		"  cpu, cores, tsc_hz.\n");
@@ -170,7 +172,7 @@ rnd(uint64_t *s)
 /* General wheel. Returns 0, or -1 if the wheel did not hand back what it should. */
 static int
 run_tws(uint32_t n, uint32_t k, const uint32_t *dl, const uint32_t *dl2, const uint32_t *perm,
-	struct result *r)
+	unsigned int burst, struct result *r)
 {
 	struct tws_timer_params p = wheel_params(n, false);
 	struct tws_timer *w = tws_timer_create(&p);
@@ -189,17 +191,40 @@ run_tws(uint32_t n, uint32_t k, const uint32_t *dl, const uint32_t *dl2, const u
 	t1 = rte_rdtsc_precise();
 	r->arm = bench_per_op(t1 - t0, n);
 
-	t0 = rte_rdtsc_precise();
-	for (uint32_t j = 0; j < k; j++)
-		tws_timer_arm(w, perm[j], dl2[j]);
-	t1 = rte_rdtsc_precise();
-	r->rearm = bench_per_op(t1 - t0, k);
+	if (burst == 0) {
+		t0 = rte_rdtsc_precise();
+		for (uint32_t j = 0; j < k; j++)
+			tws_timer_arm(w, perm[j], dl2[j]);
+		t1 = rte_rdtsc_precise();
+		r->rearm = bench_per_op(t1 - t0, k);
 
-	t0 = rte_rdtsc_precise();
-	for (uint32_t j = 0; j < k; j++)
-		tws_timer_cancel(w, perm[k + j]);
-	t1 = rte_rdtsc_precise();
-	r->cancel = bench_per_op(t1 - t0, k);
+		t0 = rte_rdtsc_precise();
+		for (uint32_t j = 0; j < k; j++)
+			tws_timer_cancel(w, perm[k + j]);
+		t1 = rte_rdtsc_precise();
+		r->cancel = bench_per_op(t1 - t0, k);
+	} else {
+		uint64_t d64[BURST_MAX];
+		uint64_t cyc = 0;
+
+		/* The caller gathers a burst (here: converts deadlines) outside the timing. */
+		for (uint32_t j = 0; j < k; j += burst) {
+			unsigned int m = RTE_MIN(burst, k - j);
+
+			for (unsigned int i = 0; i < m; i++)
+				d64[i] = dl2[j + i];
+			t0 = rte_rdtsc();
+			tws_timer_arm_burst(w, perm + j, d64, m);
+			cyc += rte_rdtsc() - t0;
+		}
+		r->rearm = bench_per_op(cyc, k);
+
+		t0 = rte_rdtsc_precise();
+		for (uint32_t j = 0; j < k; j += burst)
+			tws_timer_cancel_burst(w, perm + k + j, RTE_MIN(burst, k - j));
+		t1 = rte_rdtsc_precise();
+		r->cancel = bench_per_op(t1 - t0, k);
+	}
 
 	tws_timer_stats_get(w, &st);
 	r->bytes = (double)st.memory_bytes / n;
@@ -417,7 +442,8 @@ timer_run(void)
 	uint32_t *seq = malloc((size_t)n * sizeof(*seq));
 	uint32_t *dl = malloc((size_t)n * sizeof(*dl));
 	uint32_t *dl2 = malloc((size_t)k * sizeof(*dl2));
-	struct result tws = { 0 }, twsr = { 0 }, fix = { 0 }, rte = { 0 }, rter = { 0 };
+	struct result tws = { 0 }, twsr = { 0 }, twsb = { 0 }, twsrb = { 0 }, fix = { 0 };
+	struct result rte = { 0 }, rter = { 0 };
 	bool have_rte = !opt.no_rte;
 	uint64_t s = opt.seed;
 	int rc = 1;
@@ -442,7 +468,10 @@ timer_run(void)
 	if (!opt.json)
 		printf("tws-bench timer: %u pending, deadlines over %" PRIu64 " ticks, %s\n",
 		       n, opt.spread, bench_cpu_model());
-	if (run_tws(n, k, dl, dl2, seq, &tws) != 0 || run_tws(n, k, dl, dl2, perm, &twsr) != 0 ||
+	if (run_tws(n, k, dl, dl2, seq, 0, &tws) != 0 ||
+	    run_tws(n, k, dl, dl2, perm, 0, &twsr) != 0 ||
+	    run_tws(n, k, dl, dl2, seq, BURST_MAX, &twsb) != 0 ||
+	    run_tws(n, k, dl, dl2, perm, BURST_MAX, &twsrb) != 0 ||
 	    run_tws_fixed(n, k, perm, &fix) != 0)
 		goto out;
 	if (have_rte && (run_rte(n, k, dl, dl2, seq, &rte) != 0 ||
@@ -464,6 +493,10 @@ timer_run(void)
 		fprintf(jf, "{\n  \"pending\": %u", n);
 		json_result("tws", "", &tws, true, true);
 		json_result("tws", "_rand", &twsr, true, false);
+		json_num("tws_rearm_burst_cyc", twsb.rearm, true);
+		json_num("tws_cancel_burst_cyc", twsb.cancel, true);
+		json_num("tws_rearm_rand_burst_cyc", twsrb.rearm, true);
+		json_num("tws_cancel_rand_burst_cyc", twsrb.cancel, true);
 		json_num("tws_fixed_arm_cyc", fix.arm, true);
 		json_num("tws_fixed_cancel_rand_cyc", fix.cancel, true);
 		json_num("tws_fixed_expire_cyc", fix.expire, true);
@@ -484,6 +517,10 @@ timer_run(void)
 		       "re-arm", "cancel", "expire", "bytes/timer");
 		table_row("twstack wheel, id order", &tws);
 		table_row("twstack wheel, random order", &twsr);
+		printf("%-30s %9s %9.1f %9.1f\n", "  same, id order, burst 32", "", twsb.rearm,
+		       twsb.cancel);
+		printf("%-30s %9s %9.1f %9.1f\n", "  same, random, burst 32", "", twsrb.rearm,
+		       twsrb.cancel);
 		printf("%-30s %9.1f %9s %9.1f %9.1f %12.1f\n", "twstack fixed queue", fix.arm, "-",
 		       fix.cancel, fix.expire, fix.bytes);
 		if (have_rte) {

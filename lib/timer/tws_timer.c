@@ -447,6 +447,72 @@ tws_timer_cancel(struct tws_timer *w, uint32_t id)
 	return 0;
 }
 
+/*
+ * Burst pipeline: loc[] of the timer PF_AHEAD*2 places ahead is prefetched,
+ * then, once it has arrived, the record it points to for the timer PF_AHEAD
+ * places ahead. Only hints: an id twice in a burst still sees the effect of
+ * its first occurrence.
+ */
+#define PF_AHEAD 8u
+
+static inline void
+prefetch_loc(const struct tws_timer *w, const uint32_t *ids, unsigned int i, unsigned int n)
+{
+	if (i < n && ids[i] < w->capacity)
+		rte_prefetch0(&w->loc[ids[i]]);
+}
+
+static inline void
+prefetch_rec(const struct tws_timer *w, const uint32_t *ids, unsigned int i, unsigned int n)
+{
+	if (i >= n || ids[i] >= w->capacity)
+		return;
+
+	uint32_t p = w->loc[ids[i]];
+
+	if (p == NIL)
+		return;
+	if (p & FIXED_TAG)
+		rte_prefetch0(&w->fq[(p >> FIXED_Q_SHIFT) & 3].r[p & FIXED_IDX_MASK]);
+	else
+		rte_prefetch0(rec_at(w, p));
+}
+
+unsigned int
+tws_timer_arm_burst(struct tws_timer *w, const uint32_t *ids, const uint64_t *deadlines,
+		    unsigned int n)
+{
+	unsigned int ok = 0;
+
+	for (unsigned int i = 0; i < 2 * PF_AHEAD; i++)
+		prefetch_loc(w, ids, i, n);
+	for (unsigned int i = 0; i < PF_AHEAD; i++)
+		prefetch_rec(w, ids, i, n);
+	for (unsigned int i = 0; i < n; i++) {
+		prefetch_loc(w, ids, i + 2 * PF_AHEAD, n);
+		prefetch_rec(w, ids, i + PF_AHEAD, n);
+		ok += tws_timer_arm(w, ids[i], deadlines[i]) == 0;
+	}
+	return ok;
+}
+
+unsigned int
+tws_timer_cancel_burst(struct tws_timer *w, const uint32_t *ids, unsigned int n)
+{
+	unsigned int ok = 0;
+
+	for (unsigned int i = 0; i < 2 * PF_AHEAD; i++)
+		prefetch_loc(w, ids, i, n);
+	for (unsigned int i = 0; i < PF_AHEAD; i++)
+		prefetch_rec(w, ids, i, n);
+	for (unsigned int i = 0; i < n; i++) {
+		prefetch_loc(w, ids, i + 2 * PF_AHEAD, n);
+		prefetch_rec(w, ids, i + PF_AHEAD, n);
+		ok += tws_timer_cancel(w, ids[i]) == 0;
+	}
+	return ok;
+}
+
 int
 tws_timer_is_pending(const struct tws_timer *w, uint32_t id)
 {

@@ -622,6 +622,51 @@ test_cancel_while_parked(void)
 	tws_timer_free(w);
 }
 
+/* Burst calls behave exactly as the same single calls in order. */
+static void
+test_burst_equals_single_calls(void)
+{
+	const uint32_t cap = 3000;
+	struct tws_timer *a = mk(cap, 256, 0), *b = mk(cap, 256, 0);
+	uint64_t rng = 42, now = 0, fa[3000], fb[3000];
+	uint32_t ids[40];
+	uint64_t dls[40];
+
+	CHECK(a != NULL && b != NULL);
+	for (uint32_t i = 0; i < cap; i++)
+		fa[i] = fb[i] = IDLE;
+	for (unsigned int round = 0; round < 2000; round++) {
+		unsigned int m = 1 + tws_test_rand(&rng) % 40, ok = 0;
+
+		for (unsigned int i = 0; i < m; i++) {
+			/* Some ids repeat within a burst, a few are out of range. */
+			ids[i] = (uint32_t)(tws_test_rand(&rng) % (i > 0 && i % 7 == 0 ? 3001 : 3000));
+			if (i > 2 && i % 5 == 0)
+				ids[i] = ids[i - 2];
+			dls[i] = now + tws_test_rand(&rng) % 700;
+		}
+		if (round % 3 == 0) {
+			for (unsigned int i = 0; i < m; i++)
+				ok += tws_timer_cancel(b, ids[i]) == 0;
+			CHECK(tws_timer_cancel_burst(a, ids, m) == ok);
+		} else {
+			for (unsigned int i = 0; i < m; i++)
+				ok += tws_timer_arm(b, ids[i], dls[i]) == 0;
+			CHECK(tws_timer_arm_burst(a, ids, dls, m) == ok);
+		}
+		now += tws_test_rand(&rng) % 5;
+		CHECK(drain(a, now, 16, fa, cap) == drain(b, now, 16, fb, cap));
+		for (uint32_t i = 0; i < cap; i++) {
+			CHECK(fa[i] == fb[i]);
+			fa[i] = fb[i] = IDLE;
+		}
+	}
+	for (uint32_t i = 0; i < cap; i++)
+		CHECK(tws_timer_is_pending(a, i) == tws_timer_is_pending(b, i));
+	tws_timer_free(a);
+	tws_timer_free(b);
+}
+
 static void
 test_stats_names(void)
 {
@@ -703,6 +748,7 @@ main(int argc, char **argv)
 		TWS_TEST(test_model_random_ops),
 		TWS_TEST(test_rearm_earlier_orphans_bounded),
 		TWS_TEST(test_cancel_while_parked),
+		TWS_TEST(test_burst_equals_single_calls),
 		TWS_TEST(test_stats_names),
 		TWS_TEST(test_ten_million_pending),
 	};
