@@ -68,6 +68,12 @@ struct tws_timer_params {
 	 * Smaller saves memory when most ids use fixed queues.
 	 */
 	uint32_t wheel_size;
+	/**
+	 * Extra records for re-arms to an earlier deadline: the old record is
+	 * left for its slot to drop instead of being taken out (which costs a
+	 * random cache line more). 0: wheel_size / 8; at least 30.
+	 */
+	uint32_t orphan_room;
 	uint64_t tick_ns;       /**< Length of a tick; 0: 1 ms; at least TWS_TIMER_MIN_TICK_NS. */
 	uint64_t start_tick;    /**< Tick the wheel starts at (the caller's clock at creation). */
 	uint32_t remote_ring_size; /**< Commands from other lcores in flight; 0: default. */

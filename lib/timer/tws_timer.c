@@ -129,15 +129,15 @@ struct tws_timer {
 
 /*
  * Bytes per pending timer, pinned: its loc[] slot plus its share of a chunk,
- * with 1/16 extra records for orphans (the partly filled top chunk of each
- * slot is the only other overhead); for a fixed queue, its record with the
- * default 1/8 headroom plus loc[].
+ * with the default 1/8 extra records for orphans (the partly filled top chunk
+ * of each slot is the only other overhead); for a fixed queue, its record
+ * with the default 1/8 headroom plus loc[].
  */
 static_assert(sizeof(struct rec) == 8, "timer record must stay 8 bytes");
 static_assert(sizeof(struct chunk) == 256, "chunk must stay 4 cache lines");
 static_assert(CHUNK_RECS <= POS_MASK, "record index must fit the position");
-static_assert((sizeof(uint32_t) * CHUNK_RECS * 16 + sizeof(struct chunk) * 17) <=
-	      14 * CHUNK_RECS * 16, "a pending wheel timer must cost at most 14 bytes");
+static_assert((sizeof(uint32_t) * CHUNK_RECS * 8 + sizeof(struct chunk) * 9) <=
+	      14 * CHUNK_RECS * 8, "a pending wheel timer must cost at most 14 bytes");
 static_assert(sizeof(uint32_t) * 8 + sizeof(struct rec) * 9 <= 13 * 8,
 	      "a pending fixed-queue timer must cost at most 13 bytes");
 
@@ -742,6 +742,13 @@ params_resolve(const struct tws_timer_params *in, struct tws_timer_params *p)
 		p->tick_ns = TWS_TIMER_DEFAULT_TICK_NS;
 	if (p->wheel_size == 0 || p->wheel_size > p->capacity)
 		p->wheel_size = p->capacity;
+	if (p->orphan_room == 0)
+		p->orphan_room = p->wheel_size / 8;
+	if (p->orphan_room > p->wheel_size) {
+		TWS_LOG(tws_timer_logtype, ERR, "%s: orphan_room %u above wheel_size %u",
+			p->name, p->orphan_room, p->wheel_size);
+		return -EINVAL;
+	}
 	if (p->remote_ring_size == 0)
 		p->remote_ring_size = TWS_TIMER_DEFAULT_REMOTE_RING;
 
@@ -791,11 +798,11 @@ params_resolve(const struct tws_timer_params *in, struct tws_timer_params *p)
 	return 0;
 }
 
-/* Records set aside for orphans: 1/16 of the wheel, at least one chunk. */
+/* Records set aside for orphans: at least one chunk. */
 static uint32_t
 orphan_room(const struct tws_timer_params *p)
 {
-	return RTE_MAX(p->wheel_size / 16, CHUNK_RECS);
+	return RTE_MAX(p->orphan_room, CHUNK_RECS);
 }
 
 static uint32_t
