@@ -181,6 +181,9 @@ slot_push(struct tws_timer *w, uint32_t s, uint32_t id, uint32_t exp)
 		if (h == NIL && s != w->side)
 			w->occ[s >> 6] |= UINT64_C(1) << (s & 63);
 		w->free_head = cc->next;
+		/* The next chunk handed out is cold: start fetching its header now. */
+		if (w->free_head != NIL)
+			rte_prefetch0(&w->ch[w->free_head]);
 		cc->next = h;
 		cc->next2 = (h == NIL) ? NIL : w->ch[h].next;
 		cc->slot = s;
@@ -189,6 +192,9 @@ slot_push(struct tws_timer *w, uint32_t s, uint32_t id, uint32_t exp)
 	}
 	w->ch[h].r[n].id = id;
 	w->ch[h].r[n].exp = exp;
+	/* Records fill chunks whose lines are cold: fetch the line 8 records on. */
+	if (n + 8 < CHUNK_RECS)
+		rte_prefetch0(&w->ch[h].r[n + 8]);
 	sl->n = n + 1;
 	w->loc[id] = h << POS_SHIFT | n;
 }
