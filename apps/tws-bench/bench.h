@@ -22,6 +22,7 @@ struct bench_cmd {
 };
 
 extern const struct bench_cmd bench_timer_cmd;
+extern const struct bench_cmd bench_table_cmd;
 
 /* Parse an unsigned integer option value with suffixes k/M/G (x1000). */
 int bench_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);

@@ -20,7 +20,7 @@
 
 #include "bench.h"
 
-static const struct bench_cmd *const cmds[] = { &bench_timer_cmd };
+static const struct bench_cmd *const cmds[] = { &bench_timer_cmd, &bench_table_cmd };
 
 static void
 usage(FILE *f)

@@ -153,16 +153,15 @@ log_live_pos(const struct tws_table *t, uint32_t p)
 	return d < t->used;
 }
 
-/* A TIME_WAIT slot whose record the tail has passed (or that was removed). */
+/*
+ * A TIME_WAIT slot whose record the tail has passed. Decided from the
+ * position alone, without reading the record: no slot ever points at a dead
+ * record inside the window (removal clears the slot, restart re-points it).
+ */
 static inline bool
 slot_stale(const struct tws_table *t, uint32_t val)
 {
-	if (!(val & VAL_TW))
-		return false;
-
-	uint32_t p = val & ~VAL_TW;
-
-	return !log_live_pos(t, p) || (t->log[p].flags & TWS_TW_F_DEAD);
+	return (val & VAL_TW) && !log_live_pos(t, val & ~VAL_TW);
 }
 
 static inline void
@@ -190,6 +189,8 @@ index_find(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint32_
 {
 	uint32_t home = hash_home(t, h);
 	uint16_t sig = hash_sig(h);
+
+	uint32_t displaced = 0; /* keys of this home seen in later buckets */
 
 	if (free != NULL)
 		*free = NIL;
@@ -225,9 +226,12 @@ index_find(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint32_
 				if (tag == 0)
 					*free = (b << 4 | s) | (d << 28);
 			}
+			/* Counted after any reclaim above, which also lowered ovf. */
+			if (d != 0 && bk->tag[s] != 0 && (uint32_t)(bk->tag[s] >> DISP_SHIFT) == d)
+				displaced++;
 		}
-		/* Nothing homed here went further: the key is not in a later bucket. */
-		if (t->bkt[home].ovf == 0 && (free == NULL || *free != NIL))
+		/* Every key homed here that went further has been seen: not in a later bucket. */
+		if (displaced >= t->bkt[home].ovf && (free == NULL || *free != NIL))
 			break;
 	}
 	return NIL;
@@ -275,12 +279,34 @@ tws_table_lookup(struct tws_table *t, const void *key, struct tws_table_hit *hit
 }
 
 /*
- * Three stages over the burst, as rte_hash_lookup_bulk: hash every key and
+ * Stages over the burst, as rte_hash_lookup_bulk: hash every key and
  * prefetch its home bucket; find the signature in the home bucket and
- * prefetch the record to compare; compare. Keys whose home bucket
- * overflowed, or whose signature matched a record that was not theirs, take
- * the single-key path (the lines are cached by then).
+ * prefetch the record to compare (or, when the key is not there and the
+ * bucket overflowed, prefetch the next bucket and look there); compare.
+ * Keys displaced further, or whose signature matched a record that was not
+ * theirs, take the single-key path (the lines are cached by then).
  */
+#define CAND_MISS (NIL - 1) /* certainly absent */
+#define CAND_NEXT (NIL - 2) /* not in the home bucket, which overflowed */
+
+/* First slot of bucket bk tagged want: its value, with the record prefetched; else NIL. */
+static inline uint32_t
+bucket_match(const struct tws_table *t, const struct bucket *bk, uint16_t want)
+{
+	for (unsigned int s = 0; s < BKT_SLOTS; s++) {
+		if (bk->tag[s] == want) {
+			uint32_t v = bk->val[s];
+
+			if (v & VAL_TW)
+				rte_prefetch0(&t->log[v & ~VAL_TW]);
+			else
+				rte_prefetch0(conn_hdr_of(t, v));
+			return v;
+		}
+	}
+	return NIL;
+}
+
 unsigned int
 tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned int n,
 		       struct tws_table_hit *hits)
@@ -298,29 +324,38 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t home = hash_home(t, h[i]);
 		const struct bucket *bk = &t->bkt[home];
-		uint16_t want = hash_sig(h[i]);
 
-		cand[i] = NIL;
-		for (unsigned int s = 0; s < BKT_SLOTS; s++) {
-			if (bk->tag[s] == want) {
-				uint32_t v = bk->val[s];
-
-				cand[i] = v;
-				if (v & VAL_TW)
-					rte_prefetch0(&t->log[v & ~VAL_TW]);
-				else
-					rte_prefetch0(conn_hdr_of(t, v));
-				break;
+		cand[i] = bucket_match(t, bk, hash_sig(h[i]));
+		if (cand[i] == NIL) {
+			if (bk->ovf == 0) {
+				cand[i] = CAND_MISS;
+			} else {
+				cand[i] = CAND_NEXT; /* displaced: look one bucket further */
+				rte_prefetch0(&t->bkt[bkt_add(t, home, 1)]);
 			}
 		}
-		if (cand[i] == NIL && bk->ovf == 0)
-			cand[i] = NIL - 1; /* certain miss */
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (cand[i] != CAND_NEXT)
+			continue;
+
+		uint32_t home = hash_home(t, h[i]);
+		const struct bucket *bk = &t->bkt[bkt_add(t, home, 1)];
+		uint32_t displaced = 0;
+
+		cand[i] = bucket_match(t, bk, hash_sig(h[i]) | (uint16_t)(1u << DISP_SHIFT));
+		if (cand[i] != NIL)
+			continue;
+		for (unsigned int s = 0; s < BKT_SLOTS; s++)
+			displaced += bk->tag[s] != 0 && (bk->tag[s] >> DISP_SHIFT) == 1;
+		if (displaced >= t->bkt[home].ovf)
+			cand[i] = CAND_MISS;
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		const struct tws_tuple *k = keys[i];
 		uint32_t v = cand[i];
 
-		if (v == NIL - 1) {
+		if (v == CAND_MISS) {
 			hits[i].kind = TWS_TABLE_MISS;
 			hits[i].conn = NULL;
 			continue;

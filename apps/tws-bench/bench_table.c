@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tws-bench table: twstack's connection table holding N TIME_WAIT entries
+ * against rte_hash holding the same N keys.
+ *
+ * Workload (docs/benchmarks.md): N distinct IPv4 4-tuples inserted in order,
+ * as TIME_WAIT entries created over 60 s (twstack) and as keys (rte_hash,
+ * CRC32 hash, extendable buckets so no insert fails); then every key looked
+ * up once in a random order in bursts of 32 (hits), then N keys that are not
+ * present (misses); then time runs to the end of TIME_WAIT and every entry
+ * expires (twstack). Memory is what the DPDK heap lends each structure (heap
+ * statistics before and after creation): for twstack the difference between
+ * a table for N TIME_WAIT entries and one for none, so index, record and
+ * timer are all counted at the table's real load factor.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include "bench.h"
+#include "tws_table.h"
+
+#define BURST 32
+#define TW_TICKS 60000u
+
+static struct {
+	uint64_t entries;
+	uint64_t seed;
+	bool json;
+	bool no_rte;
+} opt = { .entries = 1000000, .seed = 1 };
+
+static void
+table_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tws-bench [EAL options --] table [options]\n"
+		"\n"
+		"Fills twstack's connection table with N TIME_WAIT entries and rte_hash with the\n"
+		"same N keys; reports bytes per entry and TSC cycles per insert, lookup (hit and\n"
+		"miss, bursts of 32, random order) and expiry.\n"
+		"\n"
+		"  --entries N   TIME_WAIT entries (default 1M; k/M/G suffixes; 1000..100M)\n"
+		"  --seed S      seed of the lookup order and the hash (default 1)\n"
+		"  --no-rte      skip rte_hash (its fields are then null)\n"
+		"  --json        print one JSON object only\n"
+		"  --help        this text\n"
+		"\n"
+		"JSON fields: entries, tws_bytes_per_tw, tws_insert_cyc, tws_lookup_hit_cyc,\n"
+		"tws_lookup_miss_cyc, tws_expire_cyc, rte_hash_bytes_per_key, rte_hash_insert_cyc,\n"
+		"rte_hash_lookup_hit_cyc, rte_hash_lookup_miss_cyc, the ratios rte_hash / twstack\n"
+		"(insert_ratio, lookup_hit_ratio, lookup_miss_ratio), cpu, cores, tsc_hz.\n");
+}
+
+static size_t
+table_mem(uint32_t n)
+{
+	struct tws_table_params p = {
+		.socket_id = SOCKET_ID_ANY, .max_conns = 1024, .max_tw = n, .tw_timeout = TW_TICKS,
+	};
+
+	return tws_table_memory_size(&p);
+}
+
+static long
+table_parse(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "entries", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "no-rte", no_argument, NULL, 'R' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (bench_parse_u64("--entries", optarg, 1000, 100000000, &opt.entries))
+				return -1;
+			break;
+		case 'S':
+			if (bench_parse_u64("--seed", optarg, 0, UINT64_MAX, &opt.seed))
+				return -1;
+			break;
+		case 'R':
+			opt.no_rte = true;
+			break;
+		case 'j':
+			opt.json = true;
+			break;
+		default:
+			fprintf(stderr, "tws-bench table: see 'tws-bench table --help'\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tws-bench table: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	/* The table, rte_hash (about 64 bytes per key with its key store), slack. */
+	return (long)((table_mem((uint32_t)opt.entries) + opt.entries * 80) >> 20) + 256;
+}
+
+static uint64_t
+heap_used(void)
+{
+	struct rte_malloc_socket_stats s;
+	uint64_t used = 0;
+
+	for (unsigned int i = 0; i < rte_socket_count(); i++)
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &s) == 0)
+			used += s.heap_allocsz_bytes;
+	return used;
+}
+
+static void
+make_key(struct tws_tuple *k, uint32_t i, bool miss)
+{
+	/* 198.18.0.0/15: 65536 client ports per local address, one server. */
+	k->laddr = rte_cpu_to_be_32(0xc6120000u + (i >> 16));
+	k->raddr = rte_cpu_to_be_32(0xc6130001u);
+	k->lport = rte_cpu_to_be_16((uint16_t)i);
+	k->rport = rte_cpu_to_be_16(miss ? 8080 : 80);
+}
+
+struct tres {
+	double bytes, insert, hit, miss, expire;
+};
+
+static int
+run_tws(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_keys,
+	const struct tws_tuple *misses, struct tres *r)
+{
+	struct tws_table_params p = {
+		.name = "bench", .socket_id = (int)rte_socket_id(), .max_conns = 1024,
+		.max_tw = n, .tw_timeout = TW_TICKS, .hash_seed = opt.seed,
+	};
+	struct tws_table_params p0 = p;
+	const struct tws_tw_state st = { .snd_nxt = 1, .rcv_nxt = 2, .flags = 0 };
+	struct tws_table_hit hits[BURST];
+	const void *kp[BURST];
+	uint64_t m0, m1, t0, cyc = 0, found = 0, expired = 0;
+	struct tws_table *t;
+
+	/* Memory for N entries minus memory for none. */
+	p0.max_tw = 0;
+	m0 = heap_used();
+	t = tws_table_create(&p0);
+	m1 = heap_used();
+	tws_table_free(t);
+	if (t == NULL)
+		return -1;
+	uint64_t base = m1 - m0;
+
+	m0 = heap_used();
+	t = tws_table_create(&p);
+	m1 = heap_used();
+	if (t == NULL) {
+		fprintf(stderr, "tws-bench: cannot create the table: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	r->bytes = (double)(m1 - m0 - base) / n;
+
+	/* Created over the 60 s of one TIME_WAIT, in order. */
+	double per_tick = (double)n / TW_TICKS;
+
+	t0 = rte_rdtsc_precise();
+	for (uint32_t i = 0; i < n; i++) {
+		if (tws_table_tw_insert(t, &keys[i], &st, (uint64_t)(i / per_tick)) != 0) {
+			fprintf(stderr, "tws-bench: insert %u failed\n", i);
+			tws_table_free(t);
+			return -1;
+		}
+	}
+	r->insert = bench_per_op(rte_rdtsc_precise() - t0, n);
+
+	for (int pass = 0; pass < 2; pass++) {
+		const struct tws_tuple *ks = pass == 0 ? hit_keys : misses;
+
+		cyc = 0;
+		found = 0;
+		for (uint32_t i = 0; i < n; i += BURST) {
+			unsigned int m = RTE_MIN((uint32_t)BURST, n - i);
+
+			for (unsigned int j = 0; j < m; j++)
+				kp[j] = &ks[i + j];
+			t0 = rte_rdtsc();
+			found += tws_table_lookup_burst(t, kp, m, hits);
+			cyc += rte_rdtsc() - t0;
+		}
+		if (found != (pass == 0 ? n : 0)) {
+			fprintf(stderr, "tws-bench: table found %" PRIu64 " keys in pass %d\n", found,
+				pass);
+			tws_table_free(t);
+			return -1;
+		}
+		if (pass == 0)
+			r->hit = bench_per_op(cyc, n);
+		else
+			r->miss = bench_per_op(cyc, n);
+	}
+
+	t0 = rte_rdtsc_precise();
+	for (uint64_t now = TW_TICKS; now <= 2 * TW_TICKS; now++)
+		expired += tws_table_expire(t, now, 0);
+	r->expire = bench_per_op(rte_rdtsc_precise() - t0, expired);
+	tws_table_free(t);
+	if (expired != n) {
+		fprintf(stderr, "tws-bench: %" PRIu64 " entries expired, expected %u\n", expired, n);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_rte(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_keys,
+	const struct tws_tuple *misses, struct tres *r)
+{
+	struct rte_hash_parameters hp = {
+		.name = "bench_rte_hash", .entries = n, .key_len = sizeof(struct tws_tuple),
+		.hash_func = rte_hash_crc, .hash_func_init_val = (uint32_t)opt.seed,
+		.socket_id = (int)rte_socket_id(), .extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	const void *kp[BURST];
+	int32_t pos[BURST];
+	uint64_t m0, m1, t0, cyc, found;
+	struct rte_hash *h;
+
+	m0 = heap_used();
+	h = rte_hash_create(&hp);
+	m1 = heap_used();
+	if (h == NULL) {
+		fprintf(stderr, "tws-bench: rte_hash_create failed: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	r->bytes = (double)(m1 - m0) / n;
+
+	t0 = rte_rdtsc_precise();
+	for (uint32_t i = 0; i < n; i++) {
+		if (rte_hash_add_key(h, &keys[i]) < 0) {
+			fprintf(stderr, "tws-bench: rte_hash insert %u failed\n", i);
+			rte_hash_free(h);
+			return -1;
+		}
+	}
+	r->insert = bench_per_op(rte_rdtsc_precise() - t0, n);
+
+	for (int pass = 0; pass < 2; pass++) {
+		const struct tws_tuple *ks = pass == 0 ? hit_keys : misses;
+
+		cyc = 0;
+		found = 0;
+		for (uint32_t i = 0; i < n; i += BURST) {
+			unsigned int m = RTE_MIN((uint32_t)BURST, n - i);
+
+			for (unsigned int j = 0; j < m; j++)
+				kp[j] = &ks[i + j];
+			t0 = rte_rdtsc();
+			rte_hash_lookup_bulk(h, kp, m, pos);
+			cyc += rte_rdtsc() - t0;
+			for (unsigned int j = 0; j < m; j++)
+				found += pos[j] >= 0;
+		}
+		if (found != (pass == 0 ? n : 0)) {
+			fprintf(stderr, "tws-bench: rte_hash found %" PRIu64 " keys in pass %d\n",
+				found, pass);
+			rte_hash_free(h);
+			return -1;
+		}
+		if (pass == 0)
+			r->hit = bench_per_op(cyc, n);
+		else
+			r->miss = bench_per_op(cyc, n);
+	}
+	rte_hash_free(h);
+	return 0;
+}
+
+static void
+jnum(const char *k, double v, bool valid, bool last)
+{
+	if (valid)
+		printf("  \"%s\": %.2f%s\n", k, v, last ? "" : ",");
+	else
+		printf("  \"%s\": null%s\n", k, last ? "" : ",");
+}
+
+static int
+table_run(void)
+{
+	uint32_t n = (uint32_t)opt.entries;
+	struct tws_tuple *keys = malloc((size_t)n * sizeof(*keys));
+	struct tws_tuple *misses = malloc((size_t)n * sizeof(*misses));
+	struct tws_tuple *hit_order = malloc((size_t)n * sizeof(*hit_order));
+	uint32_t *perm = malloc((size_t)n * sizeof(*perm));
+	struct tres tw = { 0 }, rh = { 0 };
+	bool have_rte = !opt.no_rte;
+	uint64_t s = opt.seed;
+	int rc = 1;
+
+	if (keys == NULL || misses == NULL || perm == NULL || hit_order == NULL) {
+		fprintf(stderr, "tws-bench: out of memory for %u keys\n", n);
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		make_key(&keys[i], i, false);
+		make_key(&misses[i], i, true);
+		perm[i] = i;
+	}
+	for (uint32_t i = n - 1; i > 0; i--) {
+		uint64_t z = (s += UINT64_C(0x9e3779b97f4a7c15));
+
+		z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+		z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+
+		uint32_t j = (uint32_t)((z ^ (z >> 31)) % (i + 1)), x = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = x;
+	}
+	/*
+	 * Keys to look up are laid out in lookup order, as a packet burst's
+	 * headers would be: reading them is not part of what is measured.
+	 */
+	for (uint32_t i = 0; i < n; i++)
+		hit_order[i] = keys[perm[i]];
+	for (uint32_t i = 0; i < n; i++)
+	if (!opt.json)
+		printf("tws-bench table: %u TIME_WAIT entries, %s\n", n, bench_cpu_model());
+	if (run_tws(n, keys, hit_order, misses, &tw) != 0)
+		goto out;
+	if (have_rte && run_rte(n, keys, hit_order, misses, &rh) != 0)
+		goto out;
+
+	if (opt.json) {
+		printf("{\n  \"entries\": %u,\n", n);
+		jnum("tws_bytes_per_tw", tw.bytes, true, false);
+		jnum("tws_insert_cyc", tw.insert, true, false);
+		jnum("tws_lookup_hit_cyc", tw.hit, true, false);
+		jnum("tws_lookup_miss_cyc", tw.miss, true, false);
+		jnum("tws_expire_cyc", tw.expire, true, false);
+		jnum("rte_hash_bytes_per_key", rh.bytes, have_rte, false);
+		jnum("rte_hash_insert_cyc", rh.insert, have_rte, false);
+		jnum("rte_hash_lookup_hit_cyc", rh.hit, have_rte, false);
+		jnum("rte_hash_lookup_miss_cyc", rh.miss, have_rte, false);
+		jnum("insert_ratio", rh.insert / tw.insert, have_rte, false);
+		jnum("lookup_hit_ratio", rh.hit / tw.hit, have_rte, false);
+		jnum("lookup_miss_ratio", rh.miss / tw.miss, have_rte, false);
+		printf("  \"cpu\": \"%s\",\n", bench_cpu_model());
+		printf("  \"cores\": %ld,\n", sysconf(_SC_NPROCESSORS_ONLN));
+		printf("  \"tsc_hz\": %" PRIu64 "\n}\n", rte_get_tsc_hz());
+	} else {
+		printf("%-24s %12s %9s %9s %9s %9s\n", "", "bytes/entry", "insert", "hit", "miss",
+		       "expire");
+		printf("%-24s %12.1f %9.1f %9.1f %9.1f %9.1f\n", "twstack (TIME_WAIT)", tw.bytes,
+		       tw.insert, tw.hit, tw.miss, tw.expire);
+		if (have_rte) {
+			printf("%-24s %12.1f %9.1f %9.1f %9.1f %9s\n", "rte_hash (key only)",
+			       rh.bytes, rh.insert, rh.hit, rh.miss, "-");
+			printf("%-24s %12s %8.1fx %8.1fx %8.1fx\n", "rte_hash / twstack", "",
+			       rh.insert / tw.insert, rh.hit / tw.hit, rh.miss / tw.miss);
+		}
+		printf("(TSC cycles per key; lookups in bursts of %d, random order; "
+		       "docs/benchmarks.md explains)\n", BURST);
+	}
+	rc = 0;
+out:
+	free(keys);
+	free(misses);
+	free(hit_order);
+	free(perm);
+	return rc;
+}
+
+const struct bench_cmd bench_table_cmd = {
+	.name = "table",
+	.summary = "connection table with N TIME_WAIT entries vs rte_hash: bytes, insert, lookup, expiry",
+	.parse = table_parse,
+	.run = table_run,
+	.usage = table_usage,
+};
