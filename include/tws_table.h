@@ -241,6 +241,103 @@ void tws_table_stats_get(const struct tws_table *t, struct tws_table_stats *st);
 /** Name and description of counter @p i. @return 0 or -EINVAL. */
 int tws_table_stat_name(unsigned int i, const char **name, const char **desc);
 
+/*
+ * Port allocator for connect (spec section 5).
+ *
+ * Per destination (local address, remote address, remote port) it keeps a
+ * bitmap of the local ports it handed out and a cursor. The first search
+ * starts at a keyed hash of the destination (RFC 6056, algorithm 3) and the
+ * cursor then moves on port by port, so the port after the cursor is the one
+ * handed out longest ago: the one whose TIME_WAIT ends first. A connect
+ * takes a port whose bit is clear (found by scanning bitmap words, 64 ports
+ * a step), else checks the ports after the cursor against the table: one
+ * that is free now (its TIME_WAIT expired), or, with reuse, one held only by
+ * a reusable TIME_WAIT entry. At most TWS_PORTS_MAX_CHECKS table lookups per
+ * connect, never a walk over the whole range. The bitmap is a hint: the
+ * table lookup decides, so a missed release costs a lookup, never a wrong
+ * answer.
+ */
+
+/** Table lookups a connect makes at most once no port is known to be free. */
+#define TWS_PORTS_MAX_CHECKS 16
+
+/** Parameters of tws_ports_create(). */
+struct tws_ports_params {
+	const char *name;         /**< For logs; NULL: "tws_ports". */
+	int socket_id;            /**< NUMA socket of the bitmaps. */
+	uint16_t port_min;        /**< First local port (host order); 0: 32768 (Linux). */
+	uint16_t port_max;        /**< Last local port; 0: 60999 (Linux). */
+	uint32_t max_dests;       /**< Destinations tracked at once; 0: 1024. */
+	uint64_t seed;            /**< Secret of the port offset hash; 0: random. */
+};
+
+/** TIME_WAIT reuse policy of a connect (spec knobs tw_reuse, tw_reuse_delay_ms). */
+struct tws_ports_reuse {
+	int enabled;              /**< tw_reuse */
+	uint64_t delay;           /**< minimum age of the entry's ts_recent_stamp, in ticks */
+};
+
+/** Counters of a port allocator. */
+#define TWS_PORTS_STATS(X) \
+	X(connects,       "ports handed out") \
+	X(reused,         "ports handed out held by a reusable TIME_WAIT entry") \
+	X(addr_not_avail, "connects refused: no usable tuple (-EADDRNOTAVAIL)") \
+	X(dest_full,      "connects refused: max_dests destinations tracked (-ENOSPC)") \
+	X(lookups,        "table lookups made to check a port")
+
+/** Counter snapshot, see TWS_PORTS_STATS. */
+struct tws_ports_stats {
+#define TWS_X_FIELD(name, desc) uint64_t name;
+	TWS_PORTS_STATS(TWS_X_FIELD)
+#undef TWS_X_FIELD
+	uint64_t dests;           /**< destinations tracked */
+};
+
+struct tws_ports;
+
+/** Create a port allocator. @return NULL with rte_errno EINVAL or ENOMEM. */
+struct tws_ports *tws_ports_create(const struct tws_ports_params *params);
+
+/** Free a port allocator. NULL is a no-op. */
+void tws_ports_free(struct tws_ports *pa);
+
+/**
+ * Pick a local port for a connection from key->laddr to key->raddr:rport
+ * and write it to key->lport. The caller then inserts the connection.
+ *
+ * @param reused
+ *   Set to NULL when the tuple is free, or to the TIME_WAIT entry that holds
+ *   it when it is reused: the caller takes snd_nxt and ts_recent from it
+ *   (write_seq = snd_nxt + 65535 + 2) and removes it with
+ *   tws_table_tw_remove() before inserting the connection.
+ * @return
+ *   0; -EADDRNOTAVAIL when no usable tuple was found (counted);
+ *   -ENOSPC when max_dests destinations are tracked already (counted).
+ */
+int tws_ports_connect(struct tws_ports *pa, struct tws_table *t, struct tws_tuple *key,
+		      const struct tws_ports_reuse *reuse, uint64_t now,
+		      struct tws_tw_entry **reused);
+
+/**
+ * Connect from an explicitly bound port (key->lport given): the tuple is
+ * usable if free, or held by a TIME_WAIT entry that saw timestamps (spec
+ * section 5: then no delay applies).
+ *
+ * @return 0 (with *reused as for tws_ports_connect()), or -EADDRINUSE.
+ */
+int tws_ports_connect_bound(struct tws_ports *pa, struct tws_table *t,
+			    const struct tws_tuple *key, struct tws_tw_entry **reused);
+
+/**
+ * Tell the allocator a port it handed out is free again (connection deleted
+ * without TIME_WAIT, or TIME_WAIT entry removed early). Optional: without it
+ * the port is found again by a table lookup.
+ */
+void tws_ports_release(struct tws_ports *pa, const struct tws_tuple *key);
+
+/** Read the counters. */
+void tws_ports_stats_get(const struct tws_ports *pa, struct tws_ports_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -507,6 +507,216 @@ test_ten_million_tw(void)
 	tws_table_free(t);
 }
 
+static struct tws_ports *
+mk_ports(uint16_t lo, uint16_t hi, uint32_t dests)
+{
+	struct tws_ports_params p = {
+		.name = "ports", .socket_id = SOCKET_ID_ANY, .port_min = lo, .port_max = hi,
+		.max_dests = dests, .seed = 99,
+	};
+
+	return tws_ports_create(&p);
+}
+
+static struct tws_tuple
+dest(uint32_t d)
+{
+	struct tws_tuple k = {
+		.laddr = rte_cpu_to_be_32(0xc6120001u),
+		.raddr = rte_cpu_to_be_32(0xc6130001u + d),
+		.rport = rte_cpu_to_be_16(80),
+	};
+
+	return k;
+}
+
+/* Connect, insert the connection, close it into TIME_WAIT at now. */
+static int
+churn_one(struct tws_ports *pa, struct tws_table *t, struct tws_tuple *k,
+	  const struct tws_ports_reuse *ru, uint64_t now, bool ts)
+{
+	struct tws_tw_entry *old;
+	struct tws_tw_state st = tw_st;
+	void *c;
+	int rc = tws_ports_connect(pa, t, k, ru, now, &old);
+
+	if (rc != 0)
+		return rc;
+	if (old != NULL && tws_table_tw_remove(t, old) != 0)
+		return -100;
+	if (tws_table_conn_insert(t, k, &c) != 0)
+		return -101;
+	st.ts_recent_stamp = now;
+	st.flags = ts ? TWS_TW_F_TS : 0;
+	return tws_table_conn_to_tw(t, c, &st, now);
+}
+
+/* S1: one local port, tw_reuse=0: the second connect fails until TIME_WAIT ends. */
+static void
+test_ports_s1_one_port_no_reuse(void)
+{
+	struct tws_table *t = mk(16, 16, 60000);
+	struct tws_ports *pa = mk_ports(30000, 30000, 4);
+	struct tws_ports_reuse off = { .enabled = 0 };
+	struct tws_tuple k = dest(0);
+	struct tws_ports_stats st;
+
+	CHECK(t != NULL && pa != NULL);
+	CHECK(churn_one(pa, t, &k, &off, 0, true) == 0);
+	CHECK(rte_be_to_cpu_16(k.lport) == 30000);
+	CHECK(churn_one(pa, t, &k, &off, 1000, true) == -EADDRNOTAVAIL);
+	CHECK(churn_one(pa, t, &k, &off, 59999, true) == -EADDRNOTAVAIL);
+	CHECK(tws_table_expire(t, 60000, 0) == 1);
+	CHECK(churn_one(pa, t, &k, &off, 60000, true) == 0);
+	tws_ports_stats_get(pa, &st);
+	CHECK(st.connects == 2 && st.addr_not_avail == 2 && st.reused == 0);
+	tws_ports_free(pa);
+	tws_table_free(t);
+}
+
+/* S3: tw_reuse=1 takes the TIME_WAIT tuple once its timestamp is old enough. */
+static void
+test_ports_s3_reuse_after_delay(void)
+{
+	struct tws_table *t = mk(16, 16, 60000);
+	struct tws_ports *pa = mk_ports(30000, 30000, 4);
+	struct tws_ports_reuse on = { .enabled = 1, .delay = 1000 };
+	struct tws_tuple k = dest(0);
+	struct tws_tw_entry *old;
+
+	CHECK(t != NULL && pa != NULL);
+	CHECK(churn_one(pa, t, &k, &on, 100, true) == 0);
+	CHECK(tws_ports_connect(pa, t, &k, &on, 1099, &old) == -EADDRNOTAVAIL);
+	CHECK(tws_ports_connect(pa, t, &k, &on, 1100, &old) == 0);
+	CHECK(old != NULL && old->snd_nxt == 1000 && old->ts_recent == 77);
+	CHECK(rte_be_to_cpu_16(k.lport) == 30000);
+	/* The caller reads the entry, removes it, and the connection takes the tuple. */
+	CHECK(tws_table_tw_remove(t, old) == 0);
+
+	void *c;
+
+	CHECK(tws_table_conn_insert(t, &k, &c) == 0);
+
+	struct tws_ports_stats st;
+
+	tws_ports_stats_get(pa, &st);
+	CHECK(st.reused == 1 && st.addr_not_avail == 1);
+	tws_ports_free(pa);
+	tws_table_free(t);
+}
+
+/* Without timestamps there is no safe reuse; an explicit bind reuses when they were seen. */
+static void
+test_ports_reuse_needs_timestamps(void)
+{
+	struct tws_table *t = mk(16, 16, 60000);
+	struct tws_ports *pa = mk_ports(30000, 30000, 4);
+	struct tws_ports_reuse on = { .enabled = 1, .delay = 1000 };
+	struct tws_tuple k = dest(0), k2 = dest(1);
+	struct tws_tw_entry *old;
+
+	CHECK(t != NULL && pa != NULL);
+	CHECK(churn_one(pa, t, &k, &on, 0, false) == 0);
+	CHECK(tws_ports_connect(pa, t, &k, &on, 50000, &old) == -EADDRNOTAVAIL);
+	CHECK(tws_ports_connect_bound(pa, t, &k, &old) == -EADDRINUSE);
+	CHECK(churn_one(pa, t, &k2, &on, 0, true) == 0);
+	CHECK(tws_ports_connect_bound(pa, t, &k2, &old) == 0 && old != NULL); /* no delay */
+	tws_ports_free(pa);
+	tws_table_free(t);
+}
+
+/*
+ * Almost every port of a destination in TIME_WAIT: the few free ones are
+ * found, and a connect never makes more than TWS_PORTS_MAX_CHECKS lookups.
+ */
+static void
+test_ports_nearly_exhausted(void)
+{
+	const uint32_t range = 2000;
+	struct tws_table *t = mk(64, range + 100, 60000);
+	struct tws_ports *pa = mk_ports(40000, 40000 + range - 1, 4);
+	struct tws_ports_reuse off = { .enabled = 0 };
+	struct tws_ports_stats st0, st1;
+	struct tws_table_hit hit;
+	struct tws_tuple k = dest(3);
+	uint8_t seen[2000] = { 0 };
+
+	CHECK(t != NULL && pa != NULL);
+	for (uint32_t i = 0; i < range; i++) {
+		CHECK(churn_one(pa, t, &k, &off, i, true) == 0);
+		uint32_t port = rte_be_to_cpu_16(k.lport) - 40000;
+
+		CHECK(port < range && !seen[port]); /* every port once */
+		seen[port] = 1;
+	}
+	/* All in TIME_WAIT: refused, cheaply. */
+	tws_ports_stats_get(pa, &st0);
+	CHECK(churn_one(pa, t, &k, &off, range, true) == -EADDRNOTAVAIL);
+	tws_ports_stats_get(pa, &st1);
+	CHECK(st1.lookups - st0.lookups <= TWS_PORTS_MAX_CHECKS);
+	/* Free 20 scattered ports early (RST): exactly those are found. */
+	for (uint32_t p = 7; p < range; p += 100) {
+		struct tws_tuple x = k;
+
+		x.lport = rte_cpu_to_be_16((uint16_t)(40000 + p));
+		CHECK(tws_table_lookup(t, &x, &hit) == TWS_TABLE_TW);
+		CHECK(tws_table_tw_remove(t, hit.tw) == 0);
+		tws_ports_release(pa, &x);
+		seen[p] = 2;
+	}
+	for (uint32_t n = 0; n < 20; n++) {
+		tws_ports_stats_get(pa, &st0);
+		CHECK(churn_one(pa, t, &k, &off, range + 1, true) == 0);
+		tws_ports_stats_get(pa, &st1);
+		CHECK(st1.lookups - st0.lookups == 1);
+		CHECK(seen[rte_be_to_cpu_16(k.lport) - 40000] == 2);
+		seen[rte_be_to_cpu_16(k.lport) - 40000] = 3;
+	}
+	CHECK(churn_one(pa, t, &k, &off, range + 2, true) == -EADDRNOTAVAIL);
+	/* The oldest entries expire (no release call): found again, oldest first. */
+	CHECK(tws_table_expire(t, 60000 + 99, 0) == 100 - 1); /* ports 0..99 but port 7 */
+	for (uint32_t n = 0; n < 99; n++) {
+		tws_ports_stats_get(pa, &st0);
+		CHECK(churn_one(pa, t, &k, &off, 60000 + 100, true) == 0);
+		tws_ports_stats_get(pa, &st1);
+		CHECK(st1.lookups - st0.lookups <= TWS_PORTS_MAX_CHECKS);
+	}
+	tws_ports_free(pa);
+	tws_table_free(t);
+}
+
+static void
+test_ports_params_and_destinations(void)
+{
+	struct tws_ports_params bad = { .socket_id = SOCKET_ID_ANY, .port_min = 5000,
+					.port_max = 4000 };
+	struct tws_table *t = mk(16, 16, 100);
+	struct tws_ports *pa = mk_ports(1024, 65535, 2);
+	struct tws_ports_reuse off = { 0 };
+	struct tws_tw_entry *old;
+	struct tws_tuple a = dest(0), b = dest(1), c = dest(2);
+
+	CHECK(tws_ports_create(&bad) == NULL && rte_errno == EINVAL);
+	CHECK(t != NULL && pa != NULL);
+	CHECK(tws_ports_connect(pa, t, &a, &off, 0, &old) == 0 && old == NULL);
+	CHECK(tws_ports_connect(pa, t, &b, &off, 0, &old) == 0);
+	/* RFC 6056: destinations start at their own secret offsets. */
+	CHECK(a.lport != b.lport);
+	uint16_t first = rte_be_to_cpu_16(a.lport);
+
+	CHECK(tws_ports_connect(pa, t, &a, &off, 0, &old) == 0);
+	CHECK(rte_be_to_cpu_16(a.lport) == (first == 65535 ? 1024 : first + 1));
+	CHECK(tws_ports_connect(pa, t, &c, &off, 0, &old) == -ENOSPC); /* max_dests = 2 */
+
+	struct tws_ports_stats st;
+
+	tws_ports_stats_get(pa, &st);
+	CHECK(st.dest_full == 1 && st.dests == 2);
+	tws_ports_free(pa);
+	tws_ports_free(NULL);
+	tws_table_free(t);
+}
+
 static void
 test_stats_names(void)
 {
@@ -531,6 +741,11 @@ main(int argc, char **argv)
 		TWS_TEST(test_burst_lookup_matches_single),
 		TWS_TEST(test_model_random_ops),
 		TWS_TEST(test_ten_million_tw),
+		TWS_TEST(test_ports_s1_one_port_no_reuse),
+		TWS_TEST(test_ports_s3_reuse_after_delay),
+		TWS_TEST(test_ports_reuse_needs_timestamps),
+		TWS_TEST(test_ports_nearly_exhausted),
+		TWS_TEST(test_ports_params_and_destinations),
 		TWS_TEST(test_stats_names),
 	};
 
