@@ -27,7 +27,7 @@ def run(*args, timeout=120):
 def help_lists_commands():
     r = run("--help")
     assert r.returncode == 0, r
-    assert "timer" in r.stdout and "--no-huge" in r.stdout, r.stdout
+    assert "timer" in r.stdout and "table" in r.stdout and "--no-huge" in r.stdout, r.stdout
 
 
 @case
@@ -110,6 +110,44 @@ def table_output_names_both_implementations():
     r = run("timer", "--pending", "1000", "--spread", "16")
     assert r.returncode == 0, r.stderr
     assert "twstack wheel" in r.stdout and "rte_timer" in r.stdout, r.stdout
+
+
+TABLE_FIELDS = ["entries", "tws_bytes_per_tw", "tws_insert_cyc", "tws_lookup_hit_cyc",
+                "tws_lookup_miss_cyc", "tws_expire_cyc", "rte_hash_bytes_per_key",
+                "rte_hash_insert_cyc", "rte_hash_lookup_hit_cyc", "rte_hash_lookup_miss_cyc",
+                "cpu", "tsc_hz"]
+
+
+@case
+def table_small_run_prints_complete_json():
+    r = run("table", "--entries", "5000", "--json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    for k in TABLE_FIELDS:
+        assert k in j, k
+    assert j["entries"] == 5000
+    for k, v in j.items():
+        if k.endswith("_cyc") or k.endswith("_ratio") or k.startswith("tws_bytes") \
+                or k.startswith("rte_hash_bytes"):
+            assert isinstance(v, (int, float)) and v > 0, (k, v)
+    # 32-byte record with 1/8 room plus the index: far below Linux's ~350 bytes.
+    assert 32 < j["tws_bytes_per_tw"] < 64, j["tws_bytes_per_tw"]
+
+
+@case
+def table_text_output_is_one_table():
+    r = run("table", "--entries", "3000")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 6, lines[:10]
+    assert lines[0].startswith("tws-bench table: 3000 TIME_WAIT entries")
+
+
+@case
+def table_bad_values_are_refused():
+    for args in (["--entries", "10"], ["--entries", "1G"], ["--entries", "x"], ["--bogus"]):
+        r = run("table", *args)
+        assert r.returncode == 2, (args, r)
 
 
 print(f"1..{len(cases)}")
