@@ -172,6 +172,13 @@ unsigned int tws_table_lookup_burst(struct tws_table *t, const void *const *keys
 #define TWS_TABLE_BURST_MAX 64
 
 /**
+ * Prefetch the cache line where @p key's lookup or insert starts, so that
+ * a burst of inserts (or any other calls on keys known in advance) overlaps
+ * its memory accesses. A lookup burst already leaves these lines cached.
+ */
+void tws_table_prefetch(const struct tws_table *t, const void *key);
+
+/**
  * Insert a live connection and hand back its zeroed control block
  * (conn_size bytes, 64-byte aligned) in @p conn.
  *

@@ -380,6 +380,12 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 	return found;
 }
 
+void
+tws_table_prefetch(const struct tws_table *t, const void *key)
+{
+	rte_prefetch0(&t->bkt[hash_home(t, key_hash(t, key))]);
+}
+
 /* Find key for an insert: -EEXIST if present, -ENOSPC if no slot, else the free slot. */
 static int
 insert_slot(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint32_t *free)

@@ -139,7 +139,7 @@ def table_text_output_is_one_table():
     r = run("table", "--entries", "3000")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert len(lines) == 6, lines[:10]
+    assert len(lines) == 7, lines[:10]
     assert lines[0].startswith("tws-bench table: 3000 TIME_WAIT entries")
 
 
