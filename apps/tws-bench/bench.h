@@ -30,6 +30,20 @@ int bench_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, 
 /* CPU model name from /proc/cpuinfo. */
 const char *bench_cpu_model(void);
 
+/* Deterministic PRNG (splitmix64) for workloads: same seed, same run. */
+static inline uint64_t
+bench_rand(uint64_t *s)
+{
+	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* a[i] = i for i < n, then a Fisher-Yates shuffle driven by *seed. */
+void bench_permutation(uint32_t *a, uint32_t n, uint64_t *seed);
+
 /* Cycles per operation, as a double; 0 ops gives 0. */
 static inline double
 bench_per_op(uint64_t cycles, uint64_t ops)

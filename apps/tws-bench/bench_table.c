@@ -146,6 +146,67 @@ struct tres {
 	double bytes, insert, insert_single, hit, miss, expire;
 };
 
+/* One implementation's burst lookup: returns how many of the m keys it found. */
+typedef unsigned int (*lookup_fn)(void *ctx, const void **kp, unsigned int m);
+
+/*
+ * Look every hit key up, then every miss key, in bursts; fill r->hit and
+ * r->miss. Returns -1 if a key was found where it should not be or not
+ * found where it should.
+ */
+static int
+lookup_passes(const char *what, lookup_fn fn, void *ctx, uint32_t n,
+	      const struct tws_tuple *hit_keys, const struct tws_tuple *misses, struct tres *r)
+{
+	const void *kp[BURST];
+
+	for (int pass = 0; pass < 2; pass++) {
+		const struct tws_tuple *ks = pass == 0 ? hit_keys : misses;
+		uint64_t cyc = 0, found = 0;
+
+		for (uint32_t i = 0; i < n; i += BURST) {
+			unsigned int m = RTE_MIN((uint32_t)BURST, n - i);
+			uint64_t t0;
+
+			for (unsigned int j = 0; j < m; j++)
+				kp[j] = &ks[i + j];
+			t0 = rte_rdtsc();
+			found += fn(ctx, kp, m);
+			cyc += rte_rdtsc() - t0;
+		}
+		if (found != (pass == 0 ? n : 0)) {
+			fprintf(stderr, "tws-bench: %s found %" PRIu64 " keys in pass %d\n", what,
+				found, pass);
+			return -1;
+		}
+		if (pass == 0)
+			r->hit = bench_per_op(cyc, n);
+		else
+			r->miss = bench_per_op(cyc, n);
+	}
+	return 0;
+}
+
+static unsigned int
+tws_lookup(void *ctx, const void **kp, unsigned int m)
+{
+	struct tws_table_hit hits[BURST];
+
+	return tws_table_lookup_burst(ctx, kp, m, hits);
+}
+
+static unsigned int
+rte_lookup(void *ctx, const void **kp, unsigned int m)
+{
+	int32_t pos[BURST];
+	unsigned int found = 0;
+
+	rte_hash_lookup_bulk(ctx, kp, m, pos);
+	for (unsigned int j = 0; j < m; j++)
+		found += pos[j] >= 0;
+	return found;
+}
+
 static int
 run_tws(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_keys,
 	const struct tws_tuple *misses, struct tres *r)
@@ -156,9 +217,7 @@ run_tws(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_ke
 	};
 	struct tws_table_params p0 = p;
 	const struct tws_tw_state st = { .snd_nxt = 1, .rcv_nxt = 2, .flags = 0 };
-	struct tws_table_hit hits[BURST];
-	const void *kp[BURST];
-	uint64_t m0, m1, t0, cyc = 0, found = 0, expired = 0;
+	uint64_t m0, m1, t0, expired = 0;
 	struct tws_table *t;
 
 	/* Memory for N entries minus memory for none. */
@@ -208,30 +267,9 @@ run_tws(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_ke
 	}
 	r->insert = bench_per_op(rte_rdtsc_precise() - t0, n - half);
 
-	for (int pass = 0; pass < 2; pass++) {
-		const struct tws_tuple *ks = pass == 0 ? hit_keys : misses;
-
-		cyc = 0;
-		found = 0;
-		for (uint32_t i = 0; i < n; i += BURST) {
-			unsigned int m = RTE_MIN((uint32_t)BURST, n - i);
-
-			for (unsigned int j = 0; j < m; j++)
-				kp[j] = &ks[i + j];
-			t0 = rte_rdtsc();
-			found += tws_table_lookup_burst(t, kp, m, hits);
-			cyc += rte_rdtsc() - t0;
-		}
-		if (found != (pass == 0 ? n : 0)) {
-			fprintf(stderr, "tws-bench: table found %" PRIu64 " keys in pass %d\n", found,
-				pass);
-			tws_table_free(t);
-			return -1;
-		}
-		if (pass == 0)
-			r->hit = bench_per_op(cyc, n);
-		else
-			r->miss = bench_per_op(cyc, n);
+	if (lookup_passes("the table", tws_lookup, t, n, hit_keys, misses, r) != 0) {
+		tws_table_free(t);
+		return -1;
 	}
 
 	t0 = rte_rdtsc_precise();
@@ -260,9 +298,7 @@ run_rte(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_ke
 		.hash_func = rte_hash_crc, .hash_func_init_val = (uint32_t)opt.seed,
 		.socket_id = (int)rte_socket_id(), .extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
-	const void *kp[BURST];
-	int32_t pos[BURST];
-	uint64_t m0, m1, t0, cyc, found;
+	uint64_t m0, m1, t0;
 	struct rte_hash *h;
 
 	m0 = heap_used();
@@ -284,32 +320,9 @@ run_rte(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_ke
 	}
 	r->insert = bench_per_op(rte_rdtsc_precise() - t0, n);
 
-	for (int pass = 0; pass < 2; pass++) {
-		const struct tws_tuple *ks = pass == 0 ? hit_keys : misses;
-
-		cyc = 0;
-		found = 0;
-		for (uint32_t i = 0; i < n; i += BURST) {
-			unsigned int m = RTE_MIN((uint32_t)BURST, n - i);
-
-			for (unsigned int j = 0; j < m; j++)
-				kp[j] = &ks[i + j];
-			t0 = rte_rdtsc();
-			rte_hash_lookup_bulk(h, kp, m, pos);
-			cyc += rte_rdtsc() - t0;
-			for (unsigned int j = 0; j < m; j++)
-				found += pos[j] >= 0;
-		}
-		if (found != (pass == 0 ? n : 0)) {
-			fprintf(stderr, "tws-bench: rte_hash found %" PRIu64 " keys in pass %d\n",
-				found, pass);
-			rte_hash_free(h);
-			return -1;
-		}
-		if (pass == 0)
-			r->hit = bench_per_op(cyc, n);
-		else
-			r->miss = bench_per_op(cyc, n);
+	if (lookup_passes("rte_hash", rte_lookup, h, n, hit_keys, misses, r) != 0) {
+		rte_hash_free(h);
+		return -1;
 	}
 	rte_hash_free(h);
 	return 0;
@@ -344,19 +357,8 @@ table_run(void)
 	for (uint32_t i = 0; i < n; i++) {
 		make_key(&keys[i], i, false);
 		make_key(&misses[i], i, true);
-		perm[i] = i;
 	}
-	for (uint32_t i = n - 1; i > 0; i--) {
-		uint64_t z = (s += UINT64_C(0x9e3779b97f4a7c15));
-
-		z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-		z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-
-		uint32_t j = (uint32_t)((z ^ (z >> 31)) % (i + 1)), x = perm[i];
-
-		perm[i] = perm[j];
-		perm[j] = x;
-	}
+	bench_permutation(perm, n, &s);
 	/*
 	 * Keys to look up are laid out in lookup order, as a packet burst's
 	 * headers would be: reading them is not part of what is measured.

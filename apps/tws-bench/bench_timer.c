@@ -159,16 +159,6 @@ timer_parse(int argc, char **argv)
 	return (long)((tws_timer_memory_size(&w) + tws_timer_memory_size(&f)) >> 20) + 128;
 }
 
-static uint64_t
-rnd(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 /* General wheel. Returns 0, or -1 if the wheel did not hand back what it should. */
 static int
 run_tws(uint32_t n, uint32_t k, const uint32_t *dl, const uint32_t *dl2, const uint32_t *perm,
@@ -453,17 +443,12 @@ timer_run(void)
 		goto out;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		perm[i] = seq[i] = i;
-		dl[i] = 1 + (uint32_t)(rnd(&s) % opt.spread);
+		seq[i] = i;
+		dl[i] = 1 + (uint32_t)(bench_rand(&s) % opt.spread);
 	}
-	for (uint32_t i = n - 1; i > 0; i--) {
-		uint32_t j = (uint32_t)(rnd(&s) % (i + 1)), t = perm[i];
-
-		perm[i] = perm[j];
-		perm[j] = t;
-	}
+	bench_permutation(perm, n, &s);
 	for (uint32_t j = 0; j < k; j++)
-		dl2[j] = 1 + (uint32_t)(rnd(&s) % opt.spread);
+		dl2[j] = 1 + (uint32_t)(bench_rand(&s) % opt.spread);
 
 	if (!opt.json)
 		printf("tws-bench timer: %u pending, deadlines over %" PRIu64 " ticks, %s\n",

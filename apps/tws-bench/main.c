@@ -70,6 +70,19 @@ bench_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint
 	return 0;
 }
 
+void
+bench_permutation(uint32_t *a, uint32_t n, uint64_t *seed)
+{
+	for (uint32_t i = 0; i < n; i++)
+		a[i] = i;
+	for (uint32_t i = n - 1; i > 0; i--) {
+		uint32_t j = (uint32_t)(bench_rand(seed) % (i + 1)), t = a[i];
+
+		a[i] = a[j];
+		a[j] = t;
+	}
+}
+
 const char *
 bench_cpu_model(void)
 {

@@ -16,6 +16,7 @@
 
 #include "tws_log.h"
 #include "tws_table.h"
+#include "tws_util.h"
 
 RTE_LOG_REGISTER(tws_ports_logtype, twstack.ports, NOTICE);
 
@@ -307,15 +308,7 @@ tws_ports_create(const struct tws_ports_params *p)
 	pa->max_dests = dests;
 	pa->map_mask = rte_align32pow2(2 * dests) - 1;
 
-	uint64_t seed = p->seed != 0 ? p->seed : rte_rand();
-
-	for (unsigned int i = 0; i < 4; i++) {
-		uint64_t x = (seed += UINT64_C(0x9e3779b97f4a7c15));
-
-		x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-		x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-		pa->key[i] = (x ^ (x >> 31)) | 1;
-	}
+	tws_hash_coefficients(p->seed != 0 ? p->seed : rte_rand(), pa->key, 4);
 	pa->map = rte_malloc_socket(name, (size_t)(pa->map_mask + 1) * sizeof(uint32_t), 0,
 				    p->socket_id);
 	pa->dests = rte_zmalloc_socket(name, (size_t)dests * sizeof(struct dest), 0, p->socket_id);

@@ -33,6 +33,7 @@
 
 #include "tws_log.h"
 #include "tws_table.h"
+#include "tws_util.h"
 
 RTE_LOG_REGISTER(tws_table_logtype, twstack.table, NOTICE);
 
@@ -718,11 +719,7 @@ tws_table_stat_name(unsigned int i, const char **name, const char **desc)
 #undef TWS_X_DESC
 	};
 
-	if (i >= RTE_DIM(names))
-		return -EINVAL;
-	*name = names[i];
-	*desc = descs[i];
-	return 0;
+	return tws_stat_lookup(names, descs, RTE_DIM(names), i, name, desc);
 }
 
 /* Sizes of the three arrays for these parameters. */
@@ -820,16 +817,7 @@ tws_table_create(const struct tws_table_params *p)
 	t->index_mem = z.index;
 	t->log_mem = z.log;
 
-	uint64_t seed = p->hash_seed != 0 ? p->hash_seed : rte_rand();
-
-	for (unsigned int i = 0; i < 4; i++) {
-		/* splitmix64 of the seed: odd multipliers, independent words */
-		uint64_t x = (seed += UINT64_C(0x9e3779b97f4a7c15));
-
-		x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-		x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-		t->coef[i] = (x ^ (x >> 31)) | 1;
-	}
+	tws_hash_coefficients(p->hash_seed != 0 ? p->hash_seed : rte_rand(), t->coef, 4);
 
 	t->bkt = rte_zmalloc_socket(name, z.index, RTE_CACHE_LINE_SIZE, p->socket_id);
 	t->conns = rte_malloc_socket(name, (size_t)p->max_conns * z.blk, RTE_CACHE_LINE_SIZE,

@@ -40,6 +40,7 @@
 
 #include "tws_log.h"
 #include "tws_timer.h"
+#include "tws_util.h"
 
 RTE_LOG_REGISTER(tws_timer_logtype, twstack.timer, NOTICE);
 
@@ -484,19 +485,33 @@ prefetch_rec(const struct tws_timer *w, const uint32_t *ids, unsigned int i, uns
 		rte_prefetch0(rec_at(w, p));
 }
 
+/* Start the pipeline for the first timers of a burst. */
+static inline void
+pipeline_start(const struct tws_timer *w, const uint32_t *ids, unsigned int n)
+{
+	for (unsigned int i = 0; i < 2 * PF_AHEAD; i++)
+		prefetch_loc(w, ids, i, n);
+	for (unsigned int i = 0; i < PF_AHEAD; i++)
+		prefetch_rec(w, ids, i, n);
+}
+
+/* Keep the pipeline PF_AHEAD (records) and 2 * PF_AHEAD (loc[]) timers ahead of i. */
+static inline void
+pipeline_step(const struct tws_timer *w, const uint32_t *ids, unsigned int i, unsigned int n)
+{
+	prefetch_loc(w, ids, i + 2 * PF_AHEAD, n);
+	prefetch_rec(w, ids, i + PF_AHEAD, n);
+}
+
 unsigned int
 tws_timer_arm_burst(struct tws_timer *w, const uint32_t *ids, const uint64_t *deadlines,
 		    unsigned int n)
 {
 	unsigned int ok = 0;
 
-	for (unsigned int i = 0; i < 2 * PF_AHEAD; i++)
-		prefetch_loc(w, ids, i, n);
-	for (unsigned int i = 0; i < PF_AHEAD; i++)
-		prefetch_rec(w, ids, i, n);
+	pipeline_start(w, ids, n);
 	for (unsigned int i = 0; i < n; i++) {
-		prefetch_loc(w, ids, i + 2 * PF_AHEAD, n);
-		prefetch_rec(w, ids, i + PF_AHEAD, n);
+		pipeline_step(w, ids, i, n);
 		ok += tws_timer_arm(w, ids[i], deadlines[i]) == 0;
 	}
 	return ok;
@@ -507,13 +522,9 @@ tws_timer_cancel_burst(struct tws_timer *w, const uint32_t *ids, unsigned int n)
 {
 	unsigned int ok = 0;
 
-	for (unsigned int i = 0; i < 2 * PF_AHEAD; i++)
-		prefetch_loc(w, ids, i, n);
-	for (unsigned int i = 0; i < PF_AHEAD; i++)
-		prefetch_rec(w, ids, i, n);
+	pipeline_start(w, ids, n);
 	for (unsigned int i = 0; i < n; i++) {
-		prefetch_loc(w, ids, i + 2 * PF_AHEAD, n);
-		prefetch_rec(w, ids, i + PF_AHEAD, n);
+		pipeline_step(w, ids, i, n);
 		ok += tws_timer_cancel(w, ids[i]) == 0;
 	}
 	return ok;
@@ -724,11 +735,7 @@ tws_timer_stat_name(unsigned int i, const char **name, const char **desc)
 #undef TWS_X_DESC
 	};
 
-	if (i >= RTE_DIM(names))
-		return -EINVAL;
-	*name = names[i];
-	*desc = descs[i];
-	return 0;
+	return tws_stat_lookup(names, descs, RTE_DIM(names), i, name, desc);
 }
 
 /* Validate params and fill in defaults; logs the first bad field. */

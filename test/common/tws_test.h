@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tws_util.h"
+
 struct tws_test_case {
 	const char *name;
 	void (*fn)(void);
@@ -59,11 +61,7 @@ int tws_test_run(const struct tws_test_case *cases, unsigned int n);
 static inline uint64_t
 tws_test_rand(uint64_t *state)
 {
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
+	return tws_splitmix64(state);
 }
 
 #endif /* TWS_TEST_H */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internal helpers shared by the lib/ layers. */
+#ifndef TWS_UTIL_H
+#define TWS_UTIL_H
+
+#include <errno.h>
+#include <stdint.h>
+
+/* splitmix64: turns a seed into independent 64-bit words (hash coefficients). */
+static inline uint64_t
+tws_splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Fill n odd 64-bit coefficients for a multilinear hash from seed. */
+static inline void
+tws_hash_coefficients(uint64_t seed, uint64_t *coef, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		coef[i] = tws_splitmix64(&seed) | 1;
+}
+
+/*
+ * Name and description of counter i of an X-macro list, for the public
+ * *_stat_name() functions of each layer.
+ */
+static inline int
+tws_stat_lookup(const char *const *names, const char *const *descs, unsigned int count,
+		unsigned int i, const char **name, const char **desc)
+{
+	if (i >= count)
+		return -EINVAL;
+	*name = names[i];
+	*desc = descs[i];
+	return 0;
+}
+
+#endif /* TWS_UTIL_H */
