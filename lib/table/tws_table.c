@@ -30,6 +30,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 #include <rte_random.h>
+#include <rte_vect.h>
 
 #include "tws_log.h"
 #include "tws_table.h"
@@ -288,24 +289,60 @@ tws_table_lookup(struct tws_table *t, const void *key, struct tws_table_hit *hit
  * theirs, take the single-key path (the lines are cached by then).
  */
 #define CAND_MISS (NIL - 1) /* certainly absent */
-#define CAND_NEXT (NIL - 2) /* not in the home bucket, which overflowed */
+#define CAND_NEXT (NIL - 2) /* not found yet, keys of its home lie further on */
+
+/*
+ * First slot of bucket bk whose tag, masked with mask, equals want (or
+ * BKT_SLOTS), and how many slots match. One SSE2 compare covers slots 0-7
+ * where available.
+ */
+static inline unsigned int
+tag_first(const struct bucket *bk, uint16_t want, uint16_t mask, unsigned int *count)
+{
+#if defined(RTE_ARCH_X86)
+	__m128i tags = _mm_and_si128(_mm_loadu_si128((const __m128i *)bk->tag),
+				     _mm_set1_epi16((short)mask));
+	uint32_t bytes = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(tags,
+						     _mm_set1_epi16((short)want)));
+	unsigned int hi8 = (bk->tag[8] & mask) == want, hi9 = (bk->tag[9] & mask) == want;
+
+	if (count != NULL)
+		*count = (unsigned int)__builtin_popcount(bytes) / 2 + hi8 + hi9;
+	if (bytes != 0)
+		return (unsigned int)__builtin_ctz(bytes) / 2;
+	return hi8 ? 8 : hi9 ? 9 : BKT_SLOTS;
+#else
+	unsigned int first = BKT_SLOTS, n = 0;
+
+	for (unsigned int s = 0; s < BKT_SLOTS; s++) {
+		if ((bk->tag[s] & mask) == want) {
+			if (first == BKT_SLOTS)
+				first = s;
+			n++;
+		}
+	}
+	if (count != NULL)
+		*count = n;
+	return first;
+#endif
+}
 
 /* First slot of bucket bk tagged want: its value, with the record prefetched; else NIL. */
 static inline uint32_t
 bucket_match(const struct tws_table *t, const struct bucket *bk, uint16_t want)
 {
-	for (unsigned int s = 0; s < BKT_SLOTS; s++) {
-		if (bk->tag[s] == want) {
-			uint32_t v = bk->val[s];
+	unsigned int s = tag_first(bk, want, 0xffff, NULL);
 
-			if (v & VAL_TW)
-				rte_prefetch0(&t->log[v & ~VAL_TW]);
-			else
-				rte_prefetch0(conn_hdr_of(t, v));
-			return v;
-		}
-	}
-	return NIL;
+	if (s == BKT_SLOTS)
+		return NIL;
+
+	uint32_t v = bk->val[s];
+
+	if (v & VAL_TW)
+		rte_prefetch0(&t->log[v & ~VAL_TW]);
+	else
+		rte_prefetch0(conn_hdr_of(t, v));
+	return v;
 }
 
 unsigned int
@@ -313,44 +350,56 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 		       struct tws_table_hit *hits)
 {
 	uint64_t h[TWS_TABLE_BURST_MAX];
-	uint32_t cand[TWS_TABLE_BURST_MAX];
-	unsigned int found = 0;
+	uint32_t cand[TWS_TABLE_BURST_MAX], home[TWS_TABLE_BURST_MAX];
+	uint8_t seen[TWS_TABLE_BURST_MAX]; /* keys of the home met in later buckets */
+	unsigned int found = 0, pending = 0;
 
 	if (n > TWS_TABLE_BURST_MAX)
 		n = TWS_TABLE_BURST_MAX;
 	for (unsigned int i = 0; i < n; i++) {
 		h[i] = key_hash(t, keys[i]);
-		rte_prefetch0(&t->bkt[hash_home(t, h[i])]);
+		home[i] = hash_home(t, h[i]);
+		rte_prefetch0(&t->bkt[home[i]]);
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t home = hash_home(t, h[i]);
-		const struct bucket *bk = &t->bkt[home];
+		const struct bucket *bk = &t->bkt[home[i]];
 
 		cand[i] = bucket_match(t, bk, hash_sig(h[i]));
+		seen[i] = 0;
 		if (cand[i] == NIL) {
 			if (bk->ovf == 0) {
 				cand[i] = CAND_MISS;
 			} else {
-				cand[i] = CAND_NEXT; /* displaced: look one bucket further */
-				rte_prefetch0(&t->bkt[bkt_add(t, home, 1)]);
+				cand[i] = CAND_NEXT; /* displaced, or absent: look further */
+				rte_prefetch0(&t->bkt[bkt_add(t, home[i], 1)]);
+				pending++;
 			}
 		}
 	}
-	for (unsigned int i = 0; i < n; i++) {
-		if (cand[i] != CAND_NEXT)
-			continue;
+	/* One bucket further per round, all unresolved keys at once. */
+	for (uint32_t d = 1; d < PROBE && pending > 0; d++) {
+		for (unsigned int i = 0; i < n; i++) {
+			if (cand[i] != CAND_NEXT)
+				continue;
 
-		uint32_t home = hash_home(t, h[i]);
-		const struct bucket *bk = &t->bkt[bkt_add(t, home, 1)];
-		uint32_t displaced = 0;
+			const struct bucket *bk = &t->bkt[bkt_add(t, home[i], d)];
+			unsigned int here;
 
-		cand[i] = bucket_match(t, bk, hash_sig(h[i]) | (uint16_t)(1u << DISP_SHIFT));
-		if (cand[i] != NIL)
-			continue;
-		for (unsigned int s = 0; s < BKT_SLOTS; s++)
-			displaced += bk->tag[s] != 0 && (bk->tag[s] >> DISP_SHIFT) == 1;
-		if (displaced >= t->bkt[home].ovf)
-			cand[i] = CAND_MISS;
+			cand[i] = bucket_match(t, bk, hash_sig(h[i]) | (uint16_t)(d << DISP_SHIFT));
+			if (cand[i] != NIL) {
+				pending--;
+				continue;
+			}
+			tag_first(bk, (uint16_t)(d << DISP_SHIFT), (uint16_t)~SIG_MASK, &here);
+			seen[i] = (uint8_t)(seen[i] + here);
+			if (seen[i] >= t->bkt[home[i]].ovf) {
+				cand[i] = CAND_MISS;
+				pending--;
+			} else {
+				cand[i] = CAND_NEXT;
+				rte_prefetch0(&t->bkt[bkt_add(t, home[i], d + 1)]);
+			}
+		}
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		const struct tws_tuple *k = keys[i];
@@ -361,7 +410,7 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 			hits[i].conn = NULL;
 			continue;
 		}
-		if (v != NIL) {
+		if (v != NIL && v != CAND_NEXT) {
 			if (v & VAL_TW) {
 				if (!slot_stale(t, v) && key_eq(&t->log[v & ~VAL_TW].key, k)) {
 					hits[i].kind = TWS_TABLE_TW;
@@ -376,6 +425,7 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 				continue;
 			}
 		}
+		/* A signature that matched another key's record: the careful path. */
 		found += tws_table_lookup(t, k, &hits[i]) != TWS_TABLE_MISS;
 	}
 	return found;
