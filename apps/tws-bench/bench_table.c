@@ -255,15 +255,13 @@ run_tws(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_ke
 	}
 	r->insert_single = bench_per_op(rte_rdtsc_precise() - t0, half);
 	t0 = rte_rdtsc_precise();
-	for (uint32_t i = half; i < n; i += BURST) {
-		uint32_t m = RTE_MIN((uint32_t)BURST, n - i);
-
-		for (uint32_t j = 0; j < m; j++)
-			tws_table_prefetch(t, &keys[i + j]);
-		for (uint32_t j = 0; j < m; j++)
-			if (tws_table_tw_insert(t, &keys[i + j], &st,
-						(uint64_t)((i + j) / per_tick)) != 0)
-				goto bad_insert;
+	for (uint32_t i = half; i < half + BURST && i < n; i++)
+		tws_table_prefetch(t, &keys[i]);
+	for (uint32_t i = half; i < n; i++) {
+		if (i + BURST < n)
+			tws_table_prefetch(t, &keys[i + BURST]);
+		if (tws_table_tw_insert(t, &keys[i], &st, (uint64_t)(i / per_tick)) != 0)
+			goto bad_insert;
 	}
 	r->insert = bench_per_op(rte_rdtsc_precise() - t0, n - half);
 

@@ -434,7 +434,11 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 void
 tws_table_prefetch(const struct tws_table *t, const void *key)
 {
-	rte_prefetch0(&t->bkt[hash_home(t, key_hash(t, key))]);
+	uint32_t home = hash_home(t, key_hash(t, key));
+
+	/* The next bucket too: an insert or miss reads it when the home overflowed. */
+	rte_prefetch0(&t->bkt[home]);
+	rte_prefetch0(&t->bkt[bkt_add(t, home, 1)]);
 }
 
 /* Find key for an insert: -EEXIST if present, -ENOSPC if no slot, else the free slot. */
