@@ -87,6 +87,12 @@ struct tws_table_params {
 	uint32_t tw_timeout;      /**< TIME_WAIT length in ticks, 1..2^30 (spec: tw_timeout_ms). */
 	uint64_t start_tick;      /**< The caller's clock, in ticks, at creation. */
 	uint64_t hash_seed;       /**< Seed of the hash coefficients; 0: random. */
+	/**
+	 * Address family of the keys: AF_INET (0 means AF_INET too) takes
+	 * struct tws_tuple. AF_INET6 (36-byte keys through the same functions)
+	 * is refused with ENOTSUP until it is implemented.
+	 */
+	int family;
 };
 
 /** Counters of a table; one list serves the struct, names and descriptions. */

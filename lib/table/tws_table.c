@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -792,6 +793,11 @@ params_check(const struct tws_table_params *p, struct sizes *z)
 		return -EINVAL;
 	}
 	name = p->name != NULL ? p->name : "tws_table";
+	if (p->family != 0 && p->family != AF_INET) {
+		TWS_LOG(tws_table_logtype, ERR, "%s: family %d: only AF_INET (%d) tables exist yet%s",
+			name, p->family, AF_INET, p->family == AF_INET6 ? " (IPv6 is planned)" : "");
+		return p->family == AF_INET6 ? -ENOTSUP : -EINVAL;
+	}
 	if (p->max_conns == 0 || p->max_conns > MAX_CONNS) {
 		TWS_LOG(tws_table_logtype, ERR, "%s: max_conns %u out of range 1..%u", name,
 			p->max_conns, MAX_CONNS);

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_byteorder.h>
 #include <rte_errno.h>
@@ -74,6 +75,14 @@ test_create_rejects_bad_params(void)
 	p.max_tw = UINT32_MAX;
 	CHECK(tws_table_create(&p) == NULL && rte_errno == EINVAL);
 	CHECK(tws_table_memory_size(&p) == 0);
+	p = ok;
+	p.family = AF_INET6;
+	CHECK(tws_table_create(&p) == NULL && rte_errno == ENOTSUP);
+	p.family = 12345;
+	CHECK(tws_table_create(&p) == NULL && rte_errno == EINVAL);
+	p = ok;
+	p.family = AF_INET;
+	CHECK(tws_table_memory_size(&p) > 0);
 	p = ok;
 	p.max_conns = 1u << 28;
 	p.max_tw = 1u << 28; /* together past the index limit */
