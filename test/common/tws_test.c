@@ -12,6 +12,7 @@
 
 bool tws_test_failed;
 const char *tws_test_skip_reason;
+static bool eal_started;
 
 void
 tws_test_fail(const char *file, int line, const char *expr, const char *fmt, ...)
@@ -61,6 +62,7 @@ tws_test_eal_init(const char *prog, unsigned int nb_lcores, unsigned int mem_mb)
 		printf("Bail out! rte_eal_init failed: %s\n", rte_strerror(rte_errno));
 		exit(1);
 	}
+	eal_started = true;
 }
 
 int
@@ -84,6 +86,7 @@ tws_test_run(const struct tws_test_case *cases, unsigned int n)
 		}
 		fflush(stdout);
 	}
-	rte_eal_cleanup();
+	if (eal_started)
+		rte_eal_cleanup();
 	return failed == 0 ? 0 : 1;
 }

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * twstack TCP engine. This first part holds what the rest is built on:
+ * sequence and timestamp arithmetic modulo 2^32, and the pure decision
+ * functions for segments that meet a TIME_WAIT entry (spec section 3) or
+ * a SYN that meets a connection in LAST_ACK (spec section 4). They read
+ * their inputs and return a decision; the caller (the engine) acts on it:
+ * removes or restarts the entry, sends the ACK, counts. No packet, no
+ * clock, no allocation: every rule is unit-testable with literal numbers.
+ */
+#ifndef TWS_TCP_H
+#define TWS_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Sequence numbers and timestamps compare modulo 2^32 (RFC 9293 §3.4,
+ * RFC 7323): a is before b when (int32_t)(a - b) < 0. Never compare them
+ * with plain < or >.
+ */
+
+/** a comes before b (modulo 2^32). */
+static inline bool
+tws_seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+/** a comes after b (modulo 2^32); Linux's after(a, b). */
+static inline bool
+tws_seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(b - a) < 0;
+}
+
+/** a is b or before it. */
+static inline bool
+tws_seq_leq(uint32_t a, uint32_t b)
+{
+	return !tws_seq_after(a, b);
+}
+
+/** a is b or after it. */
+static inline bool
+tws_seq_geq(uint32_t a, uint32_t b)
+{
+	return !tws_seq_before(a, b);
+}
+
+/** TCP header flags. */
+#define TWS_TCP_FIN 0x01
+#define TWS_TCP_SYN 0x02
+#define TWS_TCP_RST 0x04
+#define TWS_TCP_PSH 0x08
+#define TWS_TCP_ACK 0x10
+#define TWS_TCP_URG 0x20
+
+/** What the decision functions read of a received segment (host byte order). */
+struct tws_seg_info {
+	uint32_t seq;
+	uint32_t ack;
+	uint32_t len;       /**< payload bytes (SYN and FIN not counted) */
+	uint8_t flags;      /**< TWS_TCP_* */
+	bool has_ts;        /**< a timestamp option was present */
+	uint32_t tsval;
+	uint32_t tsecr;
+};
+
+/** A TIME_WAIT entry as the decision needs it (the engine fills it from its record). */
+struct tws_tw_view {
+	uint32_t snd_nxt;
+	uint32_t rcv_nxt;
+	uint32_t ts_recent;
+	bool has_ts;                /**< timestamps were seen: ts_recent is valid */
+	uint64_t ts_recent_stamp;   /**< tick ts_recent was seen */
+	uint64_t last_oow_ack;      /**< tick of the last ACK sent for an out-of-window segment */
+	bool oow_acked;             /**< last_oow_ack is valid */
+};
+
+/** The TIME_WAIT knobs the decision uses (spec section 1), times in ticks. */
+struct tws_tw_policy {
+	bool rfc1337;               /**< an RST never kills the entry */
+	bool syn_reject_drop;       /**< tw_syn_reject=drop: a rejected SYN gets nothing */
+	uint64_t oow_ack_interval;  /**< oow_ack_interval_ms */
+	uint64_t paws_msl;          /**< 60 s: an RST passes PAWS once ts_recent is this old */
+};
+
+/** Outcomes of a segment meeting a TIME_WAIT entry; one list for names and counters. */
+#define TWS_TW_VERDICTS(X) \
+	X(KILL,       "exact RST removed the entry (rfc1337=0)") \
+	X(RESTART,    "in-window bare ACK: timer restarted, no reply") \
+	X(ACCEPT_SYN, "new SYN accepted: entry removed, new connection") \
+	X(ACK,        "out-of-window segment: ACK <SEQ=snd_nxt><ACK=rcv_nxt> sent") \
+	X(ACK_LIMITED, "out-of-window segment: ACK suppressed by the rate limit") \
+	X(DROP,       "dropped without reply: RST out of window or kept by rfc1337, tw_syn_reject=drop")
+
+/** See TWS_TW_VERDICTS. */
+enum tws_tw_verdict {
+#define TWS_X_ENUM(name, desc) TWS_TW_ ## name,
+	TWS_TW_VERDICTS(TWS_X_ENUM)
+#undef TWS_X_ENUM
+	TWS_TW_VERDICT_COUNT
+};
+
+/** The decision for one segment and what the engine must do besides. */
+struct tws_tw_decision {
+	enum tws_tw_verdict verdict;
+	bool restart_timer;   /**< restart TIME_WAIT at full length */
+	bool update_ts;       /**< ts_recent = seg tsval, ts_recent_stamp = now */
+	bool paws_rejected;   /**< the segment failed PAWS (counted as such) */
+	bool syn;             /**< the segment was a SYN (accepted or rejected: counters) */
+	uint32_t isn;         /**< TWS_TW_ACCEPT_SYN: ISN of the new connection */
+};
+
+/**
+ * Spec section 3: the pure verdict for a segment that matches a TIME_WAIT
+ * entry, following Linux's tcp_timewait_state_process() in the TIME_WAIT
+ * substate.
+ *
+ * @param now  current tick (for the PAWS RST exemption and the ACK rate limit)
+ */
+void tws_tw_decide(const struct tws_tw_view *e, const struct tws_seg_info *seg, uint64_t now,
+		   const struct tws_tw_policy *pol, struct tws_tw_decision *d);
+
+/** Name of a TIME_WAIT verdict, for logs and counters. */
+const char *tws_tw_verdict_name(enum tws_tw_verdict v);
+
+/** ISN of a connection that replaces TIME_WAIT state: snd_nxt + 65535 + 2, never 0. */
+static inline uint32_t
+tws_tw_next_isn(uint32_t snd_nxt)
+{
+	uint32_t isn = snd_nxt + 65535 + 2;
+
+	return isn == 0 ? 1 : isn;
+}
+
+/** What to do with a SYN arriving in LAST_ACK (spec knob lastack_syn). */
+enum tws_lastack_policy {
+	TWS_LASTACK_ACCEPT = 0,   /**< default: close LAST_ACK and accept when safe */
+	TWS_LASTACK_CHALLENGE,    /**< RFC 5961 §4 challenge ACK (Linux) */
+	TWS_LASTACK_RST,          /**< old behaviour (seed Figure 2): RST */
+};
+
+/** Decisions for a SYN in LAST_ACK. */
+enum tws_lastack_verdict {
+	TWS_LASTACK_V_ACCEPT,     /**< close LAST_ACK as if ACKed, handle the SYN as new */
+	TWS_LASTACK_V_CHALLENGE,  /**< send a challenge ACK, drop the SYN */
+	TWS_LASTACK_V_RST,        /**< send RST, drop the SYN */
+};
+
+/** A connection in LAST_ACK as the decision needs it. */
+struct tws_lastack_view {
+	uint32_t snd_una;
+	uint32_t snd_nxt;         /**< includes our FIN */
+	uint32_t rcv_nxt;
+	uint32_t ts_recent;
+	bool has_ts;
+	uint64_t ts_recent_stamp;
+};
+
+/**
+ * Spec section 4: the verdict for a SYN (seg->flags has SYN) that hits a
+ * connection in LAST_ACK. With TWS_LASTACK_ACCEPT it accepts when every byte
+ * but our FIN is acknowledged, the SYN has no ACK or RST, passes PAWS and is
+ * newer by sequence or timestamp; otherwise it falls back to a challenge.
+ */
+enum tws_lastack_verdict tws_lastack_syn_decide(const struct tws_lastack_view *c,
+						const struct tws_seg_info *seg, uint64_t now,
+						enum tws_lastack_policy policy,
+						uint64_t paws_msl);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TWS_TCP_H */

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TIME_WAIT and LAST_ACK decisions of spec sections 3 and 4, with
+ * literal numbers. Scenario IDs (T1..T8, S2, F2, F3) name the decision part
+ * of the scenario; the engine's part (segments on the wire, counters) is
+ * tested with the engine.
+ */
+#include <string.h>
+
+#include "tws_tcp.h"
+#include "tws_test.h"
+
+#define SEC 1000u /* ticks of 1 ms */
+
+static const struct tws_tw_policy linux_like = {
+	.rfc1337 = false, .syn_reject_drop = false, .oow_ack_interval = 500, .paws_msl = 60 * SEC,
+};
+
+static struct tws_tw_view
+entry(uint32_t snd_nxt, uint32_t rcv_nxt, bool ts, uint32_t ts_recent, uint64_t stamp)
+{
+	struct tws_tw_view e = {
+		.snd_nxt = snd_nxt, .rcv_nxt = rcv_nxt, .has_ts = ts, .ts_recent = ts_recent,
+		.ts_recent_stamp = stamp,
+	};
+
+	return e;
+}
+
+static struct tws_seg_info
+seg(uint8_t flags, uint32_t seq, uint32_t len, bool ts, uint32_t tsval)
+{
+	struct tws_seg_info s = {
+		.flags = flags, .seq = seq, .len = len, .has_ts = ts, .tsval = tsval,
+	};
+
+	return s;
+}
+
+static enum tws_tw_verdict
+decide(const struct tws_tw_view *e, struct tws_seg_info s, uint64_t now,
+       const struct tws_tw_policy *p, struct tws_tw_decision *d)
+{
+	tws_tw_decide(e, &s, now, p, d);
+	return d->verdict;
+}
+
+static void
+test_seq_helpers_wrap(void)
+{
+	CHECK(tws_seq_before(1, 2) && tws_seq_after(2, 1));
+	CHECK(tws_seq_before(0xfffffff0u, 0x10) && tws_seq_after(0x10, 0xfffffff0u));
+	CHECK(!tws_seq_before(5, 5) && !tws_seq_after(5, 5) && tws_seq_leq(5, 5) && tws_seq_geq(5, 5));
+	CHECK(tws_seq_before(0, 0x7fffffffu));       /* 2^31 - 1 ahead: after */
+	CHECK(tws_seq_after(0, 0x80000001u));        /* 2^31 + 1 ahead: before, i.e. 0 is after */
+	CHECK(tws_tw_next_isn(1000) == 1000 + 65537);
+	CHECK(tws_tw_next_isn(0xffff0000u) == 0x00000001u); /* wraps */
+	CHECK(tws_tw_next_isn(0xfffeffffu) == 1);            /* would be 0: never 0 */
+}
+
+/* Rule 1: an exact bare ACK restarts the timer and remembers the timestamp. */
+static void
+test_rule1_bare_ack_restarts(void)
+{
+	struct tws_tw_view e = entry(1000, 5000, true, 700, 10 * SEC);
+	struct tws_tw_decision d;
+
+	CHECK(decide(&e, seg(TWS_TCP_ACK, 5000, 0, true, 800), 20 * SEC, &linux_like, &d) ==
+	      TWS_TW_RESTART);
+	CHECK(d.restart_timer && d.update_ts && !d.paws_rejected);
+	/* With data it is not a bare ACK: rule 3, ACK back. */
+	CHECK(decide(&e, seg(TWS_TCP_ACK, 5000, 10, true, 800), 20 * SEC, &linux_like, &d) ==
+	      TWS_TW_ACK);
+	CHECK(d.restart_timer && !d.update_ts);
+}
+
+/* T1: an old duplicate SYN is answered with a rate-limited ACK (or dropped); entry kept. */
+static void
+test_t1_old_duplicate_syn(void)
+{
+	struct tws_tw_view e = entry(1000, 5000, true, 700, 10 * SEC);
+	struct tws_tw_policy drop = linux_like;
+	struct tws_tw_decision d;
+
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 4000, 0, true, 600), 11 * SEC, &linux_like, &d) ==
+	      TWS_TW_ACK);
+	CHECK(d.paws_rejected && d.restart_timer && d.syn); /* PAWS reject restarts, like Linux */
+	e.oow_acked = true;
+	e.last_oow_ack = 11 * SEC;
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 4000, 0, true, 600), 11 * SEC + 499, &linux_like, &d) ==
+	      TWS_TW_ACK_LIMITED);
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 4000, 0, true, 600), 11 * SEC + 500, &linux_like, &d) ==
+	      TWS_TW_ACK);
+	drop.syn_reject_drop = true;
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 4000, 0, true, 600), 12 * SEC, &drop, &d) == TWS_TW_DROP);
+	/* Same sequence number, no timestamps: not after rcv_nxt, not newer: rejected. */
+	e = entry(1000, 5000, false, 0, 0);
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 5000, 0, false, 0), 0, &linux_like, &d) == TWS_TW_ACK);
+	CHECK(!d.restart_timer); /* ACK-less SYN, no PAWS: may be a good SYN, timer left alone */
+}
+
+/* T2: a retransmitted FIN is re-ACKed and restarts the timer. */
+static void
+test_t2_retransmitted_fin(void)
+{
+	struct tws_tw_view e = entry(1000, 5000, true, 700, 10 * SEC);
+	struct tws_tw_decision d;
+
+	CHECK(decide(&e, seg(TWS_TCP_FIN | TWS_TCP_ACK, 4999, 0, true, 700), 30 * SEC, &linux_like,
+		     &d) == TWS_TW_ACK);
+	CHECK(d.restart_timer && !d.paws_rejected);
+}
+
+/* T3: exact RST kills; rfc1337 keeps; out-of-window RST dropped; PAWS and its 60 s exemption. */
+static void
+test_t3_rst(void)
+{
+	struct tws_tw_view e = entry(1000, 5000, true, 700, 10 * SEC);
+	struct tws_tw_policy keep = linux_like;
+	struct tws_tw_decision d;
+
+	CHECK(decide(&e, seg(TWS_TCP_RST, 5000, 0, true, 700), 11 * SEC, &linux_like, &d) ==
+	      TWS_TW_KILL);
+	keep.rfc1337 = true;
+	CHECK(decide(&e, seg(TWS_TCP_RST, 5000, 0, true, 701), 11 * SEC, &keep, &d) == TWS_TW_DROP);
+	CHECK(!d.restart_timer && d.update_ts);
+	CHECK(decide(&e, seg(TWS_TCP_RST, 5001, 0, true, 701), 11 * SEC, &linux_like, &d) ==
+	      TWS_TW_DROP);
+	CHECK(decide(&e, seg(TWS_TCP_RST | TWS_TCP_ACK, 4000, 0, false, 0), 11 * SEC, &linux_like,
+		     &d) == TWS_TW_DROP);
+	/* An older timestamp fails PAWS: even an exact RST is dropped... */
+	CHECK(decide(&e, seg(TWS_TCP_RST, 5000, 0, true, 600), 11 * SEC, &linux_like, &d) ==
+	      TWS_TW_DROP);
+	CHECK(d.paws_rejected);
+	/* ...until ts_recent is over 60 s old. */
+	CHECK(decide(&e, seg(TWS_TCP_RST, 5000, 0, true, 600), 70 * SEC + 1, &linux_like, &d) ==
+	      TWS_TW_KILL);
+}
+
+/* T4 and S2: SYN acceptance by sequence number or by timestamp. */
+static void
+test_t4_s2_syn_acceptance(void)
+{
+	struct tws_tw_view e = entry(1000, 5000, false, 0, 0);
+	struct tws_tw_decision d;
+
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 5001, 0, false, 0), 0, &linux_like, &d) ==
+	      TWS_TW_ACCEPT_SYN);
+	CHECK(d.isn == 1000 + 65537);
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 5000, 0, false, 0), 0, &linux_like, &d) == TWS_TW_ACK);
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 4999, 0, false, 0), 0, &linux_like, &d) == TWS_TW_ACK);
+	/* S2: newer timestamp accepts even a lower sequence number. */
+	e = entry(1000, 5000, true, 700, 0);
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 10, 0, true, 701), 0, &linux_like, &d) ==
+	      TWS_TW_ACCEPT_SYN);
+	/* Equal timestamp, lower sequence: neither newer nor after. */
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 10, 0, true, 700), 0, &linux_like, &d) == TWS_TW_ACK);
+	/* A SYN with ACK or RST is never a new connection. */
+	CHECK(decide(&e, seg(TWS_TCP_SYN | TWS_TCP_ACK, 6000, 0, true, 900), 0, &linux_like, &d) ==
+	      TWS_TW_ACK);
+	CHECK(decide(&e, seg(TWS_TCP_SYN | TWS_TCP_RST, 6000, 0, true, 900), 0, &linux_like, &d) ==
+	      TWS_TW_DROP);
+	/* After by sequence but older timestamp: PAWS rejects it. */
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 6000, 0, true, 600), 0, &linux_like, &d) == TWS_TW_ACK);
+	CHECK(d.paws_rejected);
+}
+
+/* T8: every comparison across the 2^32 wrap. */
+static void
+test_t8_wraparound(void)
+{
+	struct tws_tw_view e = entry(0xfffeffffu, 0xfffffff0u, true, 0xfffffff0u, 0);
+	struct tws_tw_decision d;
+
+	/* seq 0x10 is after 0xfffffff0 */
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 0x10, 0, true, 0xfffffff0u), 0, &linux_like, &d) ==
+	      TWS_TW_ACCEPT_SYN);
+	CHECK(d.isn == 1); /* 0xfffeffff + 65537 = 2^32: never 0 */
+	/* tsval 5 is newer than 0xfffffff0 */
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 0xffffff00u, 0, true, 5), 0, &linux_like, &d) ==
+	      TWS_TW_ACCEPT_SYN);
+	/* exact bare ACK at the wrapped rcv_nxt */
+	CHECK(decide(&e, seg(TWS_TCP_ACK, 0xfffffff0u, 0, true, 3), 0, &linux_like, &d) ==
+	      TWS_TW_RESTART);
+	/* ts_recent 5, tsval 0xfffffff0: older across the wrap: PAWS */
+	e = entry(100, 0x10, true, 5, 0);
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 0x20, 0, true, 0xfffffff0u), 0, &linux_like, &d) ==
+	      TWS_TW_ACK);
+	CHECK(d.paws_rejected);
+	/* seq 0xfffffff0 is before rcv_nxt 0x10: an old duplicate */
+	e.has_ts = false;
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 0xfffffff0u, 0, false, 0), 0, &linux_like, &d) ==
+	      TWS_TW_ACK);
+}
+
+/* F2 / F3: a SYN meets LAST_ACK after the last ACK was lost. */
+static void
+test_f2_f3_lastack_syn(void)
+{
+	/* We sent our FIN (snd_nxt counts it); everything before it is acknowledged. */
+	struct tws_lastack_view c = {
+		.snd_una = 9000, .snd_nxt = 9001, .rcv_nxt = 5001, .has_ts = true,
+		.ts_recent = 700, .ts_recent_stamp = 0,
+	};
+	struct tws_seg_info syn_new = seg(TWS_TCP_SYN, 777, 0, true, 800);     /* newer ts */
+	struct tws_seg_info syn_old = seg(TWS_TCP_SYN, 777, 0, true, 650);     /* PAWS */
+	const uint64_t msl = 60 * SEC;
+
+	CHECK(tws_lastack_syn_decide(&c, &syn_new, 0, TWS_LASTACK_RST, msl) == TWS_LASTACK_V_RST);
+	CHECK(tws_lastack_syn_decide(&c, &syn_new, 0, TWS_LASTACK_CHALLENGE, msl) ==
+	      TWS_LASTACK_V_CHALLENGE);
+	CHECK(tws_lastack_syn_decide(&c, &syn_new, 0, TWS_LASTACK_ACCEPT, msl) ==
+	      TWS_LASTACK_V_ACCEPT);
+	/* Accept falls back to a challenge when it is not safe. */
+	CHECK(tws_lastack_syn_decide(&c, &syn_old, 0, TWS_LASTACK_ACCEPT, msl) ==
+	      TWS_LASTACK_V_CHALLENGE);
+	c.snd_una = 8000; /* data of ours still unacknowledged */
+	CHECK(tws_lastack_syn_decide(&c, &syn_new, 0, TWS_LASTACK_ACCEPT, msl) ==
+	      TWS_LASTACK_V_CHALLENGE);
+	c.snd_una = 9000;
+	c.has_ts = false; /* then the sequence number must be after rcv_nxt */
+	syn_new.has_ts = false;
+	CHECK(tws_lastack_syn_decide(&c, &syn_new, 0, TWS_LASTACK_ACCEPT, msl) ==
+	      TWS_LASTACK_V_CHALLENGE);
+	syn_new.seq = 5002;
+	CHECK(tws_lastack_syn_decide(&c, &syn_new, 0, TWS_LASTACK_ACCEPT, msl) ==
+	      TWS_LASTACK_V_ACCEPT);
+	syn_new.flags |= TWS_TCP_ACK;
+	CHECK(tws_lastack_syn_decide(&c, &syn_new, 0, TWS_LASTACK_ACCEPT, msl) ==
+	      TWS_LASTACK_V_CHALLENGE);
+}
+
+static void
+test_verdict_names(void)
+{
+	CHECK(strcmp(tws_tw_verdict_name(TWS_TW_KILL), "KILL") == 0);
+	CHECK(strcmp(tws_tw_verdict_name(TWS_TW_ACCEPT_SYN), "ACCEPT_SYN") == 0);
+	CHECK(strcmp(tws_tw_verdict_name(TWS_TW_VERDICT_COUNT), "?") == 0);
+}
+
+int
+main(void)
+{
+	static const struct tws_test_case cases[] = {
+		TWS_TEST(test_seq_helpers_wrap),
+		TWS_TEST(test_rule1_bare_ack_restarts),
+		TWS_TEST(test_t1_old_duplicate_syn),
+		TWS_TEST(test_t2_retransmitted_fin),
+		TWS_TEST(test_t3_rst),
+		TWS_TEST(test_t4_s2_syn_acceptance),
+		TWS_TEST(test_t8_wraparound),
+		TWS_TEST(test_f2_f3_lastack_syn),
+		TWS_TEST(test_verdict_names),
+	};
+
+	/* Pure functions: no EAL needed. */
+	return tws_test_run(cases, TWS_NCASES(cases));
+}
