@@ -49,7 +49,14 @@ struct tws_tuple {
 
 /** Flags of a TIME_WAIT entry. */
 #define TWS_TW_F_TS     0x01 /**< timestamps were seen: ts_recent is valid */
-#define TWS_TW_F_DEAD   0x80 /**< removed; the log tail will reclaim it (internal) */
+#define TWS_TW_F_DEAD   0x08 /**< removed; the log tail will reclaim it (internal) */
+
+/**
+ * Smallest unit of tws_tw_entry.oow_age in ticks (256 ms at 1 ms ticks); a
+ * table whose tw_timeout exceeds 254 units uses tw_timeout / 254, so the
+ * byte always covers an entry's whole life.
+ */
+#define TWS_TW_OOW_UNIT 256u
 
 /**
  * A TIME_WAIT entry: what spec section 2 needs and nothing else. 32 bytes,
@@ -63,8 +70,15 @@ struct tws_tw_entry {
 	uint32_t ts_recent;       /**< 4: last timestamp value seen from the peer */
 	uint32_t expire;          /**< 4: expiry tick (low 32 bits of the table clock) */
 	uint16_t ts_age;          /**< 2: ticks from ts_recent_stamp to entry creation, saturating */
-	uint8_t rcv_wscale;       /**< 1: window scale used in our ACKs */
-	uint8_t flags;            /**< 1: TWS_TW_F_* */
+	uint8_t rcv_wscale : 4;   /**< window scale used in our ACKs (0..14) */
+	uint8_t flags : 4;        /**< 1 (with rcv_wscale): TWS_TW_F_* */
+	/**
+	 * 1: when the last ACK for an out-of-window segment was sent, for the
+	 * per-entry rate limit (spec oow_ack_interval_ms): 0 = never, else 1 +
+	 * units (TWS_TW_OOW_UNIT ticks or more) after the entry's creation,
+	 * rounded up. Use tws_table_tw_oow_last() / tws_table_tw_oow_mark().
+	 */
+	uint8_t oow_age;
 };
 
 /** What a TIME_WAIT entry is made from (the state of the closing connection). */
@@ -238,6 +252,17 @@ struct tws_tw_entry *tws_table_tw_restart(struct tws_table *t, struct tws_tw_ent
 
 /** The tick a TIME_WAIT entry's ts_recent was last seen. */
 uint64_t tws_table_tw_ts_stamp(const struct tws_table *t, const struct tws_tw_entry *tw);
+
+/**
+ * When the entry last sent an ACK for an out-of-window segment.
+ * @return 1 and *tick (never earlier than the real time, so a rate limit
+ *   built on it never lets ACKs out faster than asked), or 0 if never.
+ */
+int tws_table_tw_oow_last(const struct tws_table *t, const struct tws_tw_entry *tw,
+			  uint64_t *tick);
+
+/** Record that the entry sends an out-of-window ACK at tick @p now. */
+void tws_table_tw_oow_mark(const struct tws_table *t, struct tws_tw_entry *tw, uint64_t now);
 
 /**
  * Expire TIME_WAIT entries whose time has come at tick @p now, at most

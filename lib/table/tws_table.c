@@ -88,6 +88,7 @@ struct tws_table {
 	uint32_t tw_live;
 	uint32_t max_tw;
 	uint32_t tw_timeout;
+	uint32_t oow_unit;    /* ticks per unit of tws_tw_entry.oow_age */
 	uint64_t last_expire; /* keeps the log in expiry order if the clock steps back */
 	uint32_t sweep;       /* next bucket of the stale-slot sweep */
 	struct tws_table_stats st;
@@ -581,8 +582,9 @@ log_append(struct tws_table *t, const struct tws_tuple *key, const struct tws_tw
 	e->ts_recent = st->ts_recent;
 	e->expire = (uint32_t)exp;
 	e->ts_age = (uint16_t)RTE_MIN(age, (uint64_t)UINT16_MAX);
-	e->rcv_wscale = st->rcv_wscale;
+	e->rcv_wscale = st->rcv_wscale & 0xf;
 	e->flags = st->flags & TWS_TW_F_TS;
+	e->oow_age = 0;
 	t->head = p + 1 == t->log_size ? 0 : p + 1;
 	t->used++;
 	t->tw_live++;
@@ -702,13 +704,41 @@ tws_table_tw_restart(struct tws_table *t, struct tws_tw_entry *tw, uint64_t now)
 	return &t->log[np];
 }
 
+/* The tick the entry's record was created: expire - tw_timeout, widened to 64 bits. */
+static inline uint64_t
+tw_created(const struct tws_table *t, const struct tws_tw_entry *tw)
+{
+	return t->last_expire - (uint32_t)(t->last_expire - tw->expire) - t->tw_timeout;
+}
+
 uint64_t
 tws_table_tw_ts_stamp(const struct tws_table *t, const struct tws_tw_entry *tw)
 {
-	/* Created at expire - tw_timeout, ts_age ticks after ts_recent was seen. */
-	uint64_t created = t->last_expire - (uint32_t)(t->last_expire - tw->expire) - t->tw_timeout;
+	/* ts_age ticks before the record was created. */
+	return tw_created(t, tw) - tw->ts_age;
+}
 
-	return created - tw->ts_age;
+int
+tws_table_tw_oow_last(const struct tws_table *t, const struct tws_tw_entry *tw, uint64_t *tick)
+{
+	if (tw->oow_age == 0)
+		return 0;
+	*tick = tw_created(t, tw) + (uint64_t)(tw->oow_age - 1) * t->oow_unit;
+	return 1;
+}
+
+void
+tws_table_tw_oow_mark(const struct tws_table *t, struct tws_tw_entry *tw, uint64_t now)
+{
+	uint64_t created = tw_created(t, tw);
+	uint64_t units = now > created ? (now - created + t->oow_unit - 1) / t->oow_unit : 0;
+
+	/*
+	 * Rounded up, so the stored time is never before the real one. An
+	 * entry lives tw_timeout <= 254 units; past that (a restart pending)
+	 * the byte saturates.
+	 */
+	tw->oow_age = (uint8_t)RTE_MIN(units + 1, (uint64_t)UINT8_MAX);
 }
 
 unsigned int
@@ -871,6 +901,7 @@ tws_table_create(const struct tws_table_params *p)
 	t->max_conns = p->max_conns;
 	t->max_tw = p->max_tw;
 	t->tw_timeout = p->tw_timeout;
+	t->oow_unit = RTE_MAX(TWS_TW_OOW_UNIT, (p->tw_timeout + 253) / 254);
 	t->log_size = z.log_size;
 	t->last_expire = p->start_tick + p->tw_timeout;
 	t->mem = z.total;

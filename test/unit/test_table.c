@@ -249,6 +249,44 @@ test_tw_overflow(void)
 	tws_table_free(t);
 }
 
+/* The out-of-window ACK time: never earlier than the truth, kept across lookups. */
+static void
+test_tw_oow_ack_time(void)
+{
+	struct tws_table *t = mk(10, 10, 60000);
+	struct tws_table_hit hit;
+	struct tws_tuple k = tuple(4);
+	struct tws_tw_state st = tw_st;
+	uint64_t last;
+
+	CHECK(t != NULL);
+	st.rcv_wscale = 14;
+	CHECK(tws_table_tw_insert(t, &k, &st, 1000) == 0);
+	CHECK(tws_table_lookup(t, &k, &hit) == TWS_TABLE_TW);
+	CHECK(hit.tw->rcv_wscale == 14 && (hit.tw->flags & TWS_TW_F_TS));
+	CHECK(tws_table_tw_oow_last(t, hit.tw, &last) == 0);
+	tws_table_tw_oow_mark(t, hit.tw, 1000);
+	CHECK(tws_table_tw_oow_last(t, hit.tw, &last) == 1 && last == 1000);
+	tws_table_tw_oow_mark(t, hit.tw, 1300);
+	CHECK(tws_table_tw_oow_last(t, hit.tw, &last) == 1 && last >= 1300 && last < 1300 + 256);
+	tws_table_tw_oow_mark(t, hit.tw, 1000 + 59999); /* the last tick of TIME_WAIT */
+	CHECK(tws_table_tw_oow_last(t, hit.tw, &last) == 1 && last >= 1000 + 59999 &&
+	      last < 1000 + 59999 + 256);
+	/* A restart makes a fresh record: no ACK sent yet from it. */
+	CHECK((hit.tw = tws_table_tw_restart(t, hit.tw, 2000)) != NULL);
+	CHECK(tws_table_tw_oow_last(t, hit.tw, &last) == 0 && hit.tw->rcv_wscale == 14);
+	tws_table_free(t);
+	/* A 10-minute TIME_WAIT: the unit grows, the last tick is still covered. */
+	t = mk(10, 10, 600000);
+	CHECK(t != NULL);
+	CHECK(tws_table_tw_insert(t, &k, &st, 0) == 0);
+	CHECK(tws_table_lookup(t, &k, &hit) == TWS_TABLE_TW);
+	tws_table_tw_oow_mark(t, hit.tw, 599999);
+	CHECK(tws_table_tw_oow_last(t, hit.tw, &last) == 1 && last >= 599999 &&
+	      last < 599999 + 600000 / 254 + 1);
+	tws_table_free(t);
+}
+
 static void
 test_ts_age_saturates(void)
 {
@@ -746,6 +784,7 @@ main(int argc, char **argv)
 		TWS_TEST(test_tw_lifecycle_and_expiry),
 		TWS_TEST(test_tw_restart_and_remove),
 		TWS_TEST(test_tw_overflow),
+		TWS_TEST(test_tw_oow_ack_time),
 		TWS_TEST(test_ts_age_saturates),
 		TWS_TEST(test_burst_lookup_matches_single),
 		TWS_TEST(test_model_random_ops),
