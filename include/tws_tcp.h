@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tws_table.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -174,6 +176,39 @@ enum tws_lastack_verdict tws_lastack_syn_decide(const struct tws_lastack_view *c
 						const struct tws_seg_info *seg, uint64_t now,
 						enum tws_lastack_policy policy,
 						uint64_t paws_msl);
+
+/**
+ * Secrets of the initial sequence numbers (RFC 6528) and timestamp offsets
+ * (RFC 7323 §5.4): keys of libsodium's SipHash-2-4. One per stack instance.
+ */
+struct tws_tcp_secret {
+	uint8_t isn_key[16];
+	uint8_t ts_key[16];
+};
+
+/**
+ * Draw fresh random secrets (libsodium's randombytes).
+ * @return 0, or -EIO if libsodium cannot be initialised.
+ */
+int tws_tcp_secret_init(struct tws_tcp_secret *s);
+
+/** Set the secrets from 32 given bytes (tests, reproducible runs). */
+void tws_tcp_secret_set(struct tws_tcp_secret *s, const uint8_t bytes[32]);
+
+/**
+ * RFC 6528 initial sequence number: ISN = M + F(4-tuple, secret), where M
+ * counts 4 µs steps of @p now_us and F is SipHash-2-4 of the tuple. ISNs of
+ * one tuple advance with time; those of different tuples are unrelated and
+ * unpredictable without the secret.
+ */
+uint32_t tws_tcp_isn(const struct tws_tcp_secret *s, const struct tws_tuple *t, uint64_t now_us);
+
+/**
+ * RFC 7323 §5.4 timestamp offset for an address pair (ports do not count):
+ * the same for every connection between the two hosts, so PAWS keeps working
+ * across connections, and unrelated between pairs.
+ */
+uint32_t tws_tcp_ts_offset(const struct tws_tcp_secret *s, rte_be32_t laddr, rte_be32_t raddr);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <rte_byteorder.h>
+
 #include "tws_tcp.h"
 #include "tws_test.h"
 
@@ -230,6 +232,81 @@ test_f2_f3_lastack_syn(void)
 	      TWS_LASTACK_V_CHALLENGE);
 }
 
+static struct tws_tuple
+tup(uint32_t la, uint32_t ra, uint16_t lp, uint16_t rp)
+{
+	struct tws_tuple t = {
+		.laddr = rte_cpu_to_be_32(la), .raddr = rte_cpu_to_be_32(ra),
+		.lport = rte_cpu_to_be_16(lp), .rport = rte_cpu_to_be_16(rp),
+	};
+
+	return t;
+}
+
+/* RFC 6528: per-tuple offsets, advancing with a 4 µs clock, keyed by the secret. */
+static void
+test_isn_rfc6528(void)
+{
+	uint8_t bytes[32];
+	struct tws_tcp_secret a, b, r1, r2;
+	static uint32_t seen[4096];
+
+	for (unsigned int i = 0; i < 32; i++)
+		bytes[i] = (uint8_t)(i * 37 + 1);
+	tws_tcp_secret_set(&a, bytes);
+	bytes[0] ^= 1;
+	tws_tcp_secret_set(&b, bytes);
+
+	struct tws_tuple t = tup(0xc6120001u, 0xc6130001u, 40000, 80);
+	uint32_t i0 = tws_tcp_isn(&a, &t, 1000000);
+
+	/* The same tuple: advances one per 4 µs, modulo 2^32. */
+	CHECK(tws_tcp_isn(&a, &t, 1000000) == i0);
+	CHECK(tws_tcp_isn(&a, &t, 1000000 + 4000) == i0 + 1000);
+	CHECK(tws_tcp_isn(&a, &t, 1000000 + 3) == i0);
+	CHECK(tws_tcp_isn(&a, &t, 1000000 + 4 * (UINT64_C(1) << 32)) == i0);
+	/* Another secret, another sequence space. */
+	CHECK(tws_tcp_isn(&b, &t, 1000000) != i0);
+	/* 4096 ports of one client: 4096 distinct, unrelated offsets at one instant. */
+	for (uint32_t p = 0; p < 4096; p++) {
+		struct tws_tuple x = tup(0xc6120001u, 0xc6130001u, (uint16_t)(40000 + p), 80);
+
+		seen[p] = tws_tcp_isn(&a, &x, 0);
+		for (uint32_t q = 0; q < p; q++)
+			CHECKF(seen[q] != seen[p], "ports %u and %u share an ISN", q, p);
+	}
+	/* Consecutive ports do not give consecutive ISNs. */
+	unsigned int near = 0;
+
+	for (uint32_t p = 1; p < 4096; p++)
+		near += (uint32_t)(seen[p] - seen[p - 1] + 65536) < 131072;
+	CHECK(near < 10);
+	/* Random secrets differ. */
+	CHECK(tws_tcp_secret_init(&r1) == 0 && tws_tcp_secret_init(&r2) == 0);
+	CHECK(memcmp(&r1, &r2, sizeof(r1)) != 0);
+}
+
+/* RFC 7323 §5.4: one offset per address pair, whatever the ports. */
+static void
+test_ts_offset_per_pair(void)
+{
+	uint8_t bytes[32] = { 9, 8, 7 };
+	struct tws_tcp_secret s;
+
+	tws_tcp_secret_set(&s, bytes);
+
+	uint32_t o1 = tws_tcp_ts_offset(&s, rte_cpu_to_be_32(0xc6120001u), rte_cpu_to_be_32(0xc6130001u));
+	uint32_t o2 = tws_tcp_ts_offset(&s, rte_cpu_to_be_32(0xc6120001u), rte_cpu_to_be_32(0xc6130002u));
+	uint32_t o3 = tws_tcp_ts_offset(&s, rte_cpu_to_be_32(0xc6120002u), rte_cpu_to_be_32(0xc6130001u));
+
+	CHECK(o1 == tws_tcp_ts_offset(&s, rte_cpu_to_be_32(0xc6120001u), rte_cpu_to_be_32(0xc6130001u)));
+	CHECK(o1 != o2 && o1 != o3 && o2 != o3);
+	/* The ISN key and the timestamp key are independent halves of the secret. */
+	bytes[20] ^= 0x40;
+	tws_tcp_secret_set(&s, bytes);
+	CHECK(tws_tcp_ts_offset(&s, rte_cpu_to_be_32(0xc6120001u), rte_cpu_to_be_32(0xc6130001u)) != o1);
+}
+
 static void
 test_verdict_names(void)
 {
@@ -250,6 +327,8 @@ main(void)
 		TWS_TEST(test_t4_s2_syn_acceptance),
 		TWS_TEST(test_t8_wraparound),
 		TWS_TEST(test_f2_f3_lastack_syn),
+		TWS_TEST(test_isn_rfc6528),
+		TWS_TEST(test_ts_offset_per_pair),
 		TWS_TEST(test_verdict_names),
 	};
 
