@@ -72,7 +72,54 @@ struct tws_seg_info {
 	bool has_ts;        /**< a timestamp option was present */
 	uint32_t tsval;
 	uint32_t tsecr;
+	uint16_t window;    /**< raw window field (not scaled) */
+	rte_be16_t sport;   /**< source port, network order (the peer's) */
+	rte_be16_t dport;   /**< destination port, network order (ours) */
+	uint16_t hdr_len;   /**< header bytes: the payload starts here */
 };
+
+/** TCP options of a segment (RFC 9293, RFC 7323, RFC 2018). */
+struct tws_tcp_opts {
+	bool has_mss;       /**< MSS option (SYN only) */
+	uint16_t mss;
+	bool has_wscale;    /**< window scale (SYN only), clamped to 14 as Linux does */
+	uint8_t wscale;
+	bool sack_ok;       /**< SACK-permitted (SYN only) */
+};
+
+/** Why a segment is refused before any state is looked at; one list for counters. */
+#define TWS_TCP_SEG_STATUS(X) \
+	X(OK,         "well formed") \
+	X(TRUNCATED,  "shorter than a TCP header (20 bytes)") \
+	X(BAD_DOFF,   "data offset under 5 words or past the end of the segment") \
+	X(BAD_OPTION, "option length under 2 or past the end of the header") \
+	X(BAD_FLAGS,  "no SYN, ACK, RST or FIN; or SYN with FIN or RST") \
+	X(BAD_CSUM,   "checksum wrong (checked in software)")
+
+/** See TWS_TCP_SEG_STATUS. */
+enum tws_tcp_seg_status {
+#define TWS_X_ENUM(name, desc) TWS_SEG_ ## name,
+	TWS_TCP_SEG_STATUS(TWS_X_ENUM)
+#undef TWS_X_ENUM
+	TWS_SEG_STATUS_COUNT
+};
+
+/**
+ * Check and parse a TCP segment (header, options, payload) of @p len bytes
+ * carried between IPv4 addresses @p saddr and @p daddr. Options are parsed
+ * as Linux's tcp_parse_options() does: EOL ends them, unknown kinds are
+ * skipped, a known option with the wrong length is ignored, MSS, window
+ * scale and SACK-permitted count only on a SYN. Reads nothing past @p len.
+ *
+ * @param verify_csum  check the checksum in software (the NIC did not)
+ * @return TWS_SEG_OK with @p si and @p opts filled, or the reason to drop.
+ */
+enum tws_tcp_seg_status tws_tcp_parse(const void *seg, uint32_t len, rte_be32_t saddr,
+				      rte_be32_t daddr, bool verify_csum,
+				      struct tws_seg_info *si, struct tws_tcp_opts *opts);
+
+/** Name of a segment status, for logs and counters. */
+const char *tws_tcp_seg_status_name(enum tws_tcp_seg_status st);
 
 /** A TIME_WAIT entry as the decision needs it (the engine fills it from its record). */
 struct tws_tw_view {
