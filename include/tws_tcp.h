@@ -224,6 +224,87 @@ enum tws_lastack_verdict tws_lastack_syn_decide(const struct tws_lastack_view *c
 						enum tws_lastack_policy policy,
 						uint64_t paws_msl);
 
+/** RFC 5961 outcomes for an RST or a SYN in a synchronized state. */
+enum tws_rfc5961_verdict {
+	TWS_5961_ACCEPT,     /**< RST exactly at rcv_nxt: reset the connection */
+	TWS_5961_CHALLENGE,  /**< send a challenge ACK (rate limited), drop the segment */
+	TWS_5961_DROP,       /**< drop silently */
+};
+
+/**
+ * RFC 5961 §3.2: an RST is accepted only when its sequence number is exactly
+ * rcv_nxt; anywhere else in the receive window it draws a challenge ACK;
+ * outside it is dropped. §4.2: a SYN in a synchronized state always draws a
+ * challenge ACK. Any other segment: TWS_5961_ACCEPT (not this rule's business).
+ */
+enum tws_rfc5961_verdict tws_rfc5961_decide(uint32_t rcv_nxt, uint32_t rcv_wnd,
+					    const struct tws_seg_info *seg);
+
+/**
+ * A rate limit of events per period (challenge ACKs per second per lcore,
+ * as Linux's tcp_challenge_ack_limit; out-of-window ACKs). Time in ticks.
+ */
+struct tws_ratelimit {
+	uint64_t period;     /**< length of a period in ticks */
+	uint32_t limit;      /**< events allowed per period */
+	uint32_t used;       /**< events in the current period */
+	uint64_t start;      /**< tick the current period began */
+};
+
+/** @return true (and count the event) if one more event is allowed at @p now. */
+static inline bool
+tws_ratelimit_allow(struct tws_ratelimit *rl, uint64_t now)
+{
+	if (now - rl->start >= rl->period || now < rl->start) {
+		rl->start = now;
+		rl->used = 0;
+	}
+	if (rl->used >= rl->limit)
+		return false;
+	rl->used++;
+	return true;
+}
+
+/*
+ * Recycle (spec section 6, off by default): when on, a connection entering
+ * TIME_WAIT whose peer sent timestamps remembers (peer address → last tsval,
+ * time) here, its TIME_WAIT lasts tws_recycle_tw_ms(), and a SYN from a peer
+ * whose remembered tsval is more than 1 ahead of the SYN's, seen less than
+ * 60 s ago, is dropped (Linux's tcp_peer_is_proven(), removed in 4.12).
+ * Clients behind one NAT address with different timestamp clocks therefore
+ * lose SYNs: this is why recycle stays off.
+ */
+
+/** Per-lcore cache of peers' last timestamps (4-way set-associative, oldest replaced). */
+struct tws_peer_cache;
+
+/** Create a cache of at least @p entries peers. @return NULL with rte_errno on error. */
+struct tws_peer_cache *tws_peer_cache_create(uint32_t entries, int socket_id);
+
+/** Free a cache. NULL is a no-op. */
+void tws_peer_cache_free(struct tws_peer_cache *pc);
+
+/** Remember @p tsval from @p peer at tick @p now (a connection enters TIME_WAIT). */
+void tws_peer_cache_remember(struct tws_peer_cache *pc, rte_be32_t peer, uint32_t tsval,
+			     uint64_t now);
+
+/**
+ * Should a SYN from @p peer carrying timestamp @p tsval be dropped?
+ * @param max_age  how long a remembered timestamp counts (60 s in ticks)
+ * @return true to drop it silently (counted as paws_passive_rejected).
+ */
+bool tws_peer_cache_syn_reject(const struct tws_peer_cache *pc, rte_be32_t peer, uint32_t tsval,
+			       uint64_t now, uint64_t max_age);
+
+/** TIME_WAIT length under recycle: 3.5 × RTO, at least 700 ms. */
+static inline uint32_t
+tws_recycle_tw_ms(uint32_t rto_ms)
+{
+	uint32_t ms = rto_ms * 7 / 2;
+
+	return ms < 700 ? 700 : ms;
+}
+
 /**
  * Secrets of the initial sequence numbers (RFC 6528) and timestamp offsets
  * (RFC 7323 §5.4): keys of libsodium's SipHash-2-4. One per stack instance.

@@ -122,3 +122,19 @@ tws_lastack_syn_decide(const struct tws_lastack_view *c, const struct tws_seg_in
 		return TWS_LASTACK_V_ACCEPT;
 	return TWS_LASTACK_V_CHALLENGE;
 }
+
+enum tws_rfc5961_verdict
+tws_rfc5961_decide(uint32_t rcv_nxt, uint32_t rcv_wnd, const struct tws_seg_info *seg)
+{
+	if (seg->flags & TWS_TCP_RST) {
+		if (seg->seq == rcv_nxt)
+			return TWS_5961_ACCEPT;
+		/* In the window [rcv_nxt, rcv_nxt + rcv_wnd): blind-attack candidate. */
+		if (tws_seq_after(seg->seq, rcv_nxt) && tws_seq_before(seg->seq, rcv_nxt + rcv_wnd))
+			return TWS_5961_CHALLENGE;
+		return TWS_5961_DROP;
+	}
+	if (seg->flags & TWS_TCP_SYN)
+		return TWS_5961_CHALLENGE; /* §4.2, whatever its sequence number */
+	return TWS_5961_ACCEPT;
+}

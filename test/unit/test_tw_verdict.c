@@ -307,6 +307,46 @@ test_ts_offset_per_pair(void)
 	CHECK(tws_tcp_ts_offset(&s, rte_cpu_to_be_32(0xc6120001u), rte_cpu_to_be_32(0xc6130001u)) != o1);
 }
 
+/* R1 (decision part): RFC 5961 for RST and SYN in ESTABLISHED, across the wrap. */
+static void
+test_r1_rfc5961(void)
+{
+	const uint32_t nxt = 0xfffff000u, wnd = 0x10000; /* window wraps past 2^32 */
+	struct tws_seg_info s;
+
+	s = seg(TWS_TCP_RST, nxt, 0, false, 0);
+	CHECK(tws_rfc5961_decide(nxt, wnd, &s) == TWS_5961_ACCEPT);
+	s = seg(TWS_TCP_RST | TWS_TCP_ACK, nxt + 1, 0, false, 0);
+	CHECK(tws_rfc5961_decide(nxt, wnd, &s) == TWS_5961_CHALLENGE);
+	s = seg(TWS_TCP_RST, 0x100, 0, false, 0); /* in window, after the wrap */
+	CHECK(tws_rfc5961_decide(nxt, wnd, &s) == TWS_5961_CHALLENGE);
+	s = seg(TWS_TCP_RST, nxt + wnd, 0, false, 0); /* just past the window */
+	CHECK(tws_rfc5961_decide(nxt, wnd, &s) == TWS_5961_DROP);
+	s = seg(TWS_TCP_RST, nxt - 1, 0, false, 0);
+	CHECK(tws_rfc5961_decide(nxt, wnd, &s) == TWS_5961_DROP);
+	s = seg(TWS_TCP_SYN, nxt + 5, 0, false, 0);
+	CHECK(tws_rfc5961_decide(nxt, wnd, &s) == TWS_5961_CHALLENGE);
+	s = seg(TWS_TCP_SYN, 12345, 0, false, 0); /* out of window: still a challenge */
+	CHECK(tws_rfc5961_decide(nxt, wnd, &s) == TWS_5961_CHALLENGE);
+	s = seg(TWS_TCP_ACK, nxt, 10, false, 0);
+	CHECK(tws_rfc5961_decide(nxt, wnd, &s) == TWS_5961_ACCEPT);
+}
+
+/* Challenge ACKs are rate limited: at most limit per period, then a new period. */
+static void
+test_ratelimit(void)
+{
+	struct tws_ratelimit rl = { .period = 1000, .limit = 3 };
+	unsigned int allowed = 0;
+
+	for (uint64_t now = 5000; now < 5000 + 1000; now += 10)
+		allowed += tws_ratelimit_allow(&rl, now);
+	CHECK(allowed == 3);
+	CHECK(tws_ratelimit_allow(&rl, 5999) == false);
+	CHECK(tws_ratelimit_allow(&rl, 6000) == true); /* next period */
+	CHECK(tws_ratelimit_allow(&rl, 10) == true);   /* clock went back: restart, no lock-up */
+}
+
 static void
 test_verdict_names(void)
 {
@@ -329,6 +369,8 @@ main(void)
 		TWS_TEST(test_f2_f3_lastack_syn),
 		TWS_TEST(test_isn_rfc6528),
 		TWS_TEST(test_ts_offset_per_pair),
+		TWS_TEST(test_r1_rfc5961),
+		TWS_TEST(test_ratelimit),
 		TWS_TEST(test_verdict_names),
 	};
 
