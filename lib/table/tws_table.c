@@ -4,8 +4,8 @@
  * TIME_WAIT log. See include/tws_table.h and docs/architecture.md.
  *
  * Index. Open addressing over buckets of 10 slots; a key lives in its home
- * bucket or up to PROBE-1 buckets after it. Slot tag: bits 0-11 signature
- * (never 0: tag 0 is an empty slot), bits 12-15 displacement from home. A
+ * bucket or up to PROBE-1 buckets after it. Slot tag: bits 0-10 signature
+ * (never 0: tag 0 is an empty slot), bits 11-15 displacement from home. A
  * bucket's ovf counts the keys homed there but stored further on, so a
  * lookup miss stops after one cache line whenever ovf is 0. Entries never
  * move, so a connection remembers its slot and is deleted without hashing.
@@ -40,24 +40,25 @@
 RTE_LOG_REGISTER(tws_table_logtype, twstack.table, NOTICE);
 
 #define BKT_SLOTS 10u
-#define PROBE 16u             /* home bucket + 15 */
-#define SIG_MASK 0x0fffu
-#define DISP_SHIFT 12u
+#define PROBE 32u             /* home bucket + 31 */
+#define SIG_MASK 0x07ffu
+#define DISP_SHIFT 11u
 #define VAL_TW UINT32_C(0x80000000)
 #define NIL UINT32_MAX
+#define FREE_NONE UINT64_MAX /* index_find found no free slot */
 #define MAX_CONNS (UINT32_C(1) << 28)
 #define MAX_TW (UINT32_C(1) << 30)
 #define MAX_CONN_SIZE 4096u
-#define LOAD_NUM 3u           /* index sized for a load factor of 3/4 */
-#define LOAD_DEN 4u
+#define LOAD_NUM 3u           /* index sized for a load factor of 3/5 */
+#define LOAD_DEN 5u
 #define SWEEP_PER_CALL 8u     /* buckets the expiry sweep visits per call, at least */
 #define MAX_BUCKETS ((UINT32_C(1) << 24) - 1) /* slot references are bucket << 4 | slot < 2^28 */
 
 struct bucket {
 	uint16_t tag[BKT_SLOTS];
 	uint32_t val[BKT_SLOTS];
-	uint8_t ovf;          /* keys homed here, stored in a later bucket */
-	uint8_t pad[3];
+	uint16_t ovf;         /* keys homed here, stored in a later bucket (<= 310) */
+	uint16_t pad;
 };
 
 /* Table-owned trailer of each control block. */
@@ -98,14 +99,24 @@ struct tws_table {
 	char name[32];
 };
 
-/* Multilinear hash (universal): the coefficients are secret and random. */
+/*
+ * Multilinear hash (universal): the coefficients are secret and random. The
+ * bucket comes from the top bits, where a product with an unlucky multiplier
+ * can cluster keys that differ in a few low bits (consecutive ports); a fixed
+ * finaliser (MurmurHash3's fmix64) spreads every bit of the sum over them.
+ */
 static inline uint64_t
 key_hash(const struct tws_table *t, const struct tws_tuple *k)
 {
 	uint32_t w[3];
+	uint64_t h;
 
 	memcpy(w, k, sizeof(w));
-	return t->coef[0] + t->coef[1] * w[0] + t->coef[2] * w[1] + t->coef[3] * w[2];
+	h = t->coef[0] + t->coef[1] * w[0] + t->coef[2] * w[1] + t->coef[3] * w[2];
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	return h;
 }
 
 static inline uint32_t
@@ -189,7 +200,7 @@ slot_clear(struct tws_table *t, uint32_t b, unsigned int s)
  * stale slots it passes.
  */
 static uint32_t
-index_find(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint32_t *free)
+index_find(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint64_t *free)
 {
 	uint32_t home = hash_home(t, h);
 	uint16_t sig = hash_sig(h);
@@ -197,7 +208,7 @@ index_find(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint32_
 	uint32_t displaced = 0; /* keys of this home seen in later buckets */
 
 	if (free != NULL)
-		*free = NIL;
+		*free = FREE_NONE;
 	for (uint32_t d = 0; d < PROBE; d++) {
 		uint32_t b = bkt_add(t, home, d);
 		struct bucket *bk = &t->bkt[b];
@@ -221,21 +232,21 @@ index_find(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint32_
 					return b << 4 | s;
 				}
 			}
-			if (free != NULL && *free == NIL) {
+			if (free != NULL && *free == FREE_NONE) {
 				if (tag != 0 && slot_stale(t, bk->val[s])) {
 					slot_clear(t, b, s);
 					t->st.stale_reclaimed++;
 					tag = 0;
 				}
 				if (tag == 0)
-					*free = (b << 4 | s) | (d << 28);
+					*free = (uint64_t)d << 32 | (b << 4 | s);
 			}
 			/* Counted after any reclaim above, which also lowered ovf. */
 			if (d != 0 && bk->tag[s] != 0 && (uint32_t)(bk->tag[s] >> DISP_SHIFT) == d)
 				displaced++;
 		}
 		/* Every key homed here that went further has been seen: not in a later bucket. */
-		if (displaced >= t->bkt[home].ovf && (free == NULL || *free != NIL))
+		if (displaced >= t->bkt[home].ovf && (free == NULL || *free != FREE_NONE))
 			break;
 	}
 	return NIL;
@@ -243,9 +254,9 @@ index_find(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint32_
 
 /* Fill the free slot found by index_find (which carries its displacement). */
 static inline uint32_t
-index_put(struct tws_table *t, uint32_t free, uint64_t h, uint32_t val)
+index_put(struct tws_table *t, uint64_t free, uint64_t h, uint32_t val)
 {
-	uint32_t d = free >> 28, b = (free & 0x0fffffff) >> 4, s = free & 15;
+	uint32_t d = (uint32_t)(free >> 32), b = ((uint32_t)free) >> 4, s = free & 15;
 
 	t->bkt[b].tag[s] = hash_sig(h) | (uint16_t)(d << DISP_SHIFT);
 	t->bkt[b].val[s] = val;
@@ -353,7 +364,7 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 {
 	uint64_t h[TWS_TABLE_BURST_MAX];
 	uint32_t cand[TWS_TABLE_BURST_MAX], home[TWS_TABLE_BURST_MAX];
-	uint8_t seen[TWS_TABLE_BURST_MAX]; /* keys of the home met in later buckets */
+	uint16_t seen[TWS_TABLE_BURST_MAX]; /* keys of the home met in later buckets */
 	unsigned int found = 0, pending = 0;
 
 	if (n > TWS_TABLE_BURST_MAX)
@@ -393,7 +404,7 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 				continue;
 			}
 			tag_first(bk, (uint16_t)(d << DISP_SHIFT), (uint16_t)~SIG_MASK, &here);
-			seen[i] = (uint8_t)(seen[i] + here);
+			seen[i] = (uint16_t)(seen[i] + here);
 			if (seen[i] >= t->bkt[home[i]].ovf) {
 				cand[i] = CAND_MISS;
 				pending--;
@@ -445,13 +456,13 @@ tws_table_prefetch(const struct tws_table *t, const void *key)
 
 /* Find key for an insert: -EEXIST if present, -ENOSPC if no slot, else the free slot. */
 static int
-insert_slot(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint32_t *free)
+insert_slot(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint64_t *free)
 {
 	if (index_find(t, key, h, free) != NIL) {
 		t->st.insert_exists++;
 		return -EEXIST;
 	}
-	if (*free == NIL) {
+	if (*free == FREE_NONE) {
 		t->st.insert_full++;
 		return -ENOSPC;
 	}
@@ -462,7 +473,7 @@ int
 tws_table_conn_insert(struct tws_table *t, const void *key, void **conn)
 {
 	uint64_t h = key_hash(t, key);
-	uint32_t free;
+	uint64_t free;
 	int rc = insert_slot(t, key, h, &free);
 
 	if (rc != 0)
@@ -625,7 +636,7 @@ tws_table_tw_insert(struct tws_table *t, const void *key, const struct tws_tw_st
 		    uint64_t now)
 {
 	uint64_t h = key_hash(t, key);
-	uint32_t free;
+	uint64_t free;
 	int rc = insert_slot(t, key, h, &free);
 
 	if (rc != 0)
@@ -765,7 +776,7 @@ tws_table_expire(struct tws_table *t, uint64_t now, unsigned int max)
 	t->st.tw_expired += n;
 
 	/* Clear a few stale slots, in bucket order, so overflow counts stay low. */
-	for (uint32_t k = SWEEP_PER_CALL + n / 2; k > 0; k--) {
+	for (uint32_t k = SWEEP_PER_CALL + n / 8; k > 0; k--) {
 		struct bucket *bk = &t->bkt[t->sweep];
 
 		for (unsigned int s = 0; s < BKT_SLOTS; s++) {

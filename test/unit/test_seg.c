@@ -31,7 +31,8 @@ build(uint8_t *buf, uint8_t flags, const uint8_t *opt, uint32_t optlen, uint32_t
 	buf[12] = (uint8_t)((hlen / 4) << 4);
 	buf[13] = flags;
 	buf[14] = 0xff; buf[15] = 0xff;               /* window */
-	memcpy(buf + 20, opt, optlen);
+	if (optlen > 0)
+		memcpy(buf + 20, opt, optlen);
 	for (uint32_t i = 0; i < payload; i++)
 		buf[hlen + i] = (uint8_t)i;
 

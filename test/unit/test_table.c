@@ -526,7 +526,9 @@ test_ten_million_tw(void)
 			.rport = rte_cpu_to_be_16(80),
 		};
 
-		CHECKF(tws_table_tw_insert(t, &x, &tw_st, i / 1000) == 0, "entry %u", i);
+		int rc = tws_table_tw_insert(t, &x, &tw_st, i / 1000);
+
+		CHECKF(rc == 0, "entry %u: %d", i, rc);
 	}
 	tws_table_stats_get(t, &s);
 	CHECK(s.tw_entries == n && s.insert_full == 0);
