@@ -7,7 +7,7 @@
  *
  * Layout (docs/architecture.md, "Table layer", has the byte picture):
  *  - index: open addressing over 64-byte buckets of 10 slots, each slot a
- *    16-bit tag (12-bit signature + 4-bit displacement) and a 32-bit value
+ *    16-bit tag (11-bit signature + 5-bit displacement) and a 32-bit value
  *    (connection index, or TIME_WAIT log position with the top bit set). A
  *    lookup miss reads one cache line (two when the home bucket overflowed),
  *    a hit two (bucket + record, where the full key is compared).

@@ -85,7 +85,7 @@ test_create_rejects_bad_params(void)
 	CHECK(tws_table_memory_size(&p) > 0);
 	p = ok;
 	p.max_conns = 1u << 28;
-	p.max_tw = 1u << 28; /* together past the index limit */
+	p.max_tw = 1u << 30; /* together past the index limit */
 	CHECK(tws_table_create(&p) == NULL && rte_errno == EINVAL);
 	p = ok;
 
