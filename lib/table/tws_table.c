@@ -51,7 +51,7 @@ RTE_LOG_REGISTER(tws_table_logtype, twstack.table, NOTICE);
 #define MAX_CONN_SIZE 4096u
 #define LOAD_NUM 3u           /* index sized for a load factor of 3/5 */
 #define LOAD_DEN 5u
-#define SWEEP_PER_CALL 8u     /* buckets the expiry sweep visits per call, at least */
+#define SWEEP_PER_CALL 1u     /* buckets the expiry sweep visits per call, at least */
 #define MAX_BUCKETS ((UINT32_C(1) << 27) - 1) /* slot references, bucket << 4 | slot, stay below NIL */
 
 struct bucket {
