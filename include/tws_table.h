@@ -9,8 +9,9 @@
  *  - index: open addressing over 64-byte buckets of 10 slots, each slot a
  *    16-bit tag (11-bit signature + 5-bit displacement) and a 32-bit value
  *    (connection index, or TIME_WAIT log position with the top bit set). A
- *    lookup miss reads one cache line (two when the home bucket overflowed),
- *    a hit two (bucket + record, where the full key is compared).
+ *    lookup miss reads one cache line unless its home bucket overflowed
+ *    (then the following buckets, until every key of that home is seen), a
+ *    hit two (bucket + record, where the full key is compared).
  *  - TIME_WAIT log: a ring of records in creation order. All TIME_WAIT
  *    entries have the same length, so expiry only advances the tail, reading
  *    memory sequentially; index slots of expired entries are recognised as
