@@ -118,6 +118,36 @@ enum tws_tcp_seg_status tws_tcp_parse(const void *seg, uint32_t len, rte_be32_t 
 				      rte_be32_t daddr, bool verify_csum,
 				      struct tws_seg_info *si, struct tws_tcp_opts *opts);
 
+/** A segment to send: header fields and options (host byte order but the ports). */
+struct tws_seg_out {
+	rte_be16_t sport;
+	rte_be16_t dport;
+	uint32_t seq;
+	uint32_t ack;
+	uint8_t flags;          /**< TWS_TCP_* */
+	uint16_t window;        /**< raw (already scaled down) */
+	bool has_ts;
+	uint32_t tsval;
+	uint32_t tsecr;
+	struct tws_tcp_opts syn; /**< MSS, window scale, SACK-permitted: written on SYNs only */
+};
+
+/** Longest header tws_tcp_write_header() writes (20 + 20 bytes of options on a SYN). */
+#define TWS_TCP_HDR_MAX 40
+
+/**
+ * Write a TCP header with its options into @p buf (at most @p cap bytes),
+ * in Linux's layout: on a SYN MSS, SACK-permitted + timestamps, NOP + window
+ * scale; otherwise NOP NOP + timestamps. The checksum field is left 0 for
+ * offload; see tws_tcp_set_checksum().
+ *
+ * @return Header length in bytes (multiple of 4), or -ENOSPC if @p cap is too small.
+ */
+int tws_tcp_write_header(void *buf, uint32_t cap, const struct tws_seg_out *o);
+
+/** Fill the checksum of a complete segment (header + payload) in software. */
+void tws_tcp_set_checksum(void *seg, uint32_t len, rte_be32_t saddr, rte_be32_t daddr);
+
 /** Name of a segment status, for logs and counters. */
 const char *tws_tcp_seg_status_name(enum tws_tcp_seg_status st);
 

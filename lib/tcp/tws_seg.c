@@ -3,6 +3,7 @@
  * Segment checks and option parsing: everything a received segment must pass
  * before any connection state is looked at. Reads only inside the segment.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -124,6 +125,102 @@ tws_tcp_parse(const void *seg, uint32_t len, rte_be32_t saddr, rte_be32_t daddr,
 	si->hdr_len = (uint16_t)hlen;
 	si->len = len - hlen;
 	return parse_options(h + TCP_HDR_MIN, hlen - TCP_HDR_MIN, flags & TWS_TCP_SYN, si, opts);
+}
+
+static inline uint8_t *
+wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+static inline uint8_t *
+wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+static inline uint8_t *
+wr_ts(uint8_t *p, const struct tws_seg_out *o)
+{
+	*p++ = OPT_TS;
+	*p++ = 10;
+	p = wr32(p, o->tsval);
+	return wr32(p, o->tsecr);
+}
+
+int
+tws_tcp_write_header(void *buf, uint32_t cap, const struct tws_seg_out *o)
+{
+	uint8_t opt[TWS_TCP_HDR_MAX - TCP_HDR_MIN], *p = opt;
+	bool syn = o->flags & TWS_TCP_SYN;
+	uint32_t hlen;
+	uint8_t *h = buf;
+
+	if (syn && o->syn.has_mss) {
+		*p++ = OPT_MSS;
+		*p++ = 4;
+		p = wr16(p, o->syn.mss);
+	}
+	if (syn && o->syn.sack_ok && o->has_ts) {
+		*p++ = OPT_SACK_PERM;
+		*p++ = 2;
+		p = wr_ts(p, o);
+	} else if (o->has_ts) {
+		*p++ = OPT_NOP;
+		*p++ = OPT_NOP;
+		p = wr_ts(p, o);
+	} else if (syn && o->syn.sack_ok) {
+		*p++ = OPT_NOP;
+		*p++ = OPT_NOP;
+		*p++ = OPT_SACK_PERM;
+		*p++ = 2;
+	}
+	if (syn && o->syn.has_wscale) {
+		*p++ = OPT_NOP;
+		*p++ = OPT_WS;
+		*p++ = 3;
+		*p++ = o->syn.wscale > WS_MAX ? WS_MAX : o->syn.wscale;
+	}
+	while ((p - opt) % 4 != 0)
+		*p++ = OPT_EOL;
+	hlen = TCP_HDR_MIN + (uint32_t)(p - opt);
+	if (hlen > cap)
+		return -ENOSPC;
+	memcpy(h, &o->sport, 2);
+	memcpy(h + 2, &o->dport, 2);
+	wr32(h + 4, o->seq);
+	wr32(h + 8, o->ack);
+	h[12] = (uint8_t)((hlen / 4) << 4);
+	h[13] = o->flags;
+	wr16(h + 14, o->window);
+	h[16] = h[17] = 0; /* checksum: offloaded or tws_tcp_set_checksum() */
+	h[18] = h[19] = 0; /* urgent pointer */
+	memcpy(h + TCP_HDR_MIN, opt, hlen - TCP_HDR_MIN);
+	return (int)hlen;
+}
+
+void
+tws_tcp_set_checksum(void *seg, uint32_t len, rte_be32_t saddr, rte_be32_t daddr)
+{
+	struct rte_ipv4_hdr ip = {
+		.version_ihl = RTE_IPV4_VHL_DEF,
+		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(ip) + len)),
+		.next_proto_id = IPPROTO_TCP,
+		.src_addr = saddr,
+		.dst_addr = daddr,
+	};
+	uint8_t *h = seg;
+	uint16_t ck;
+
+	h[16] = h[17] = 0;
+	ck = rte_ipv4_udptcp_cksum(&ip, seg);
+	memcpy(h + 16, &ck, 2);
 }
 
 const char *

@@ -4,6 +4,7 @@
  * segments parse to the right fields, every malformed kind is refused with
  * its reason, and random or truncated input never reads past the segment.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,83 @@ test_random_and_truncated_input(void)
 	}
 }
 
+/* Linux's SYN option layout, byte for byte (as tcpdump shows a Linux SYN). */
+static void
+test_write_syn_linux_layout(void)
+{
+	struct tws_seg_out o = {
+		.sport = rte_cpu_to_be_16(40000), .dport = rte_cpu_to_be_16(80),
+		.seq = 0x01020304u, .flags = TWS_TCP_SYN, .window = 64240,
+		.has_ts = true, .tsval = 0x0a0b0c0du, .tsecr = 0,
+		.syn = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7,
+			 .sack_ok = true },
+	};
+	const uint8_t want_opt[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0x0a, 0x0b, 0x0c, 0x0d,
+				       0, 0, 0, 0, 1, 3, 3, 7 };
+	uint8_t buf[TWS_TCP_HDR_MAX];
+
+	CHECK(tws_tcp_write_header(buf, sizeof(buf), &o) == 40);
+	CHECK(buf[12] == 0xa0 && buf[13] == TWS_TCP_SYN);
+	CHECK(memcmp(buf + 20, want_opt, sizeof(want_opt)) == 0);
+	CHECK(tws_tcp_write_header(buf, 39, &o) == -ENOSPC);
+	/* An ACK with timestamps: NOP NOP TS, 32 bytes; SYN options are not written. */
+	o.flags = TWS_TCP_ACK;
+	CHECK(tws_tcp_write_header(buf, sizeof(buf), &o) == 32);
+	CHECK(buf[20] == 1 && buf[21] == 1 && buf[22] == 8 && buf[23] == 10);
+	/* Nothing to add: a bare 20-byte header. */
+	o.has_ts = false;
+	CHECK(tws_tcp_write_header(buf, 20, &o) == 20);
+}
+
+/* What is written parses back to the same fields, with a valid checksum. */
+static void
+test_write_parse_round_trip(void)
+{
+	uint64_t rng = 31337;
+	uint8_t buf[TWS_TCP_HDR_MAX + 64];
+
+	for (unsigned int it = 0; it < 20000; it++) {
+		uint64_t r = tws_test_rand(&rng), q = tws_test_rand(&rng);
+		static const uint8_t fl[] = { TWS_TCP_SYN, TWS_TCP_SYN | TWS_TCP_ACK, TWS_TCP_ACK,
+					      TWS_TCP_FIN | TWS_TCP_ACK, TWS_TCP_RST,
+					      TWS_TCP_RST | TWS_TCP_ACK, TWS_TCP_PSH | TWS_TCP_ACK };
+		struct tws_seg_out o = {
+			.sport = (rte_be16_t)r, .dport = (rte_be16_t)(r >> 16),
+			.seq = (uint32_t)q, .ack = (uint32_t)(q >> 32),
+			.flags = fl[(r >> 32) % sizeof(fl)], .window = (uint16_t)(r >> 40),
+			.has_ts = (r >> 56) & 1, .tsval = (uint32_t)tws_test_rand(&rng),
+			.tsecr = (uint32_t)tws_test_rand(&rng),
+			.syn = { .has_mss = (r >> 57) & 1, .mss = (uint16_t)(q >> 7),
+				 .has_wscale = (r >> 58) & 1, .wscale = (uint8_t)((r >> 59) % 15),
+				 .sack_ok = (r >> 63) & 1 },
+		};
+		int hlen = tws_tcp_write_header(buf, sizeof(buf), &o);
+		uint32_t payload = (uint32_t)(q % 64);
+		struct tws_seg_info si;
+		struct tws_tcp_opts po;
+		bool syn = o.flags & TWS_TCP_SYN;
+
+		CHECK(hlen >= 20 && hlen <= TWS_TCP_HDR_MAX && hlen % 4 == 0);
+		for (uint32_t i = 0; i < payload; i++)
+			buf[hlen + i] = (uint8_t)(i * 7);
+		tws_tcp_set_checksum(buf, (uint32_t)hlen + payload, rte_cpu_to_be_32(SADDR),
+				     rte_cpu_to_be_32(DADDR));
+		CHECK(parse(buf, (uint32_t)hlen + payload, true, &si, &po) == TWS_SEG_OK);
+		CHECK(si.sport == o.sport && si.dport == o.dport && si.seq == o.seq);
+		CHECK(si.ack == o.ack && si.flags == o.flags && si.window == o.window);
+		CHECK(si.len == payload && si.hdr_len == hlen);
+		CHECK(si.has_ts == o.has_ts);
+		if (o.has_ts)
+			CHECK(si.tsval == o.tsval && si.tsecr == o.tsecr);
+		CHECK(po.has_mss == (syn && o.syn.has_mss) && po.has_wscale == (syn && o.syn.has_wscale));
+		CHECK(po.sack_ok == (syn && o.syn.sack_ok));
+		if (po.has_mss)
+			CHECK(po.mss == o.syn.mss);
+		if (po.has_wscale)
+			CHECK(po.wscale == o.syn.wscale);
+	}
+}
+
 int
 main(void)
 {
@@ -249,6 +327,8 @@ main(void)
 		TWS_TEST(test_malformed_headers),
 		TWS_TEST(test_checksum),
 		TWS_TEST(test_random_and_truncated_input),
+		TWS_TEST(test_write_syn_linux_layout),
+		TWS_TEST(test_write_parse_round_trip),
 	};
 
 	return tws_test_run(cases, TWS_NCASES(cases));
