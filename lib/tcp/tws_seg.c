@@ -32,6 +32,24 @@ rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/*
+ * The TCP checksum covers a pseudo-header; DPDK's helpers take it from an
+ * IPv4 header, so build the few fields they read.
+ */
+static inline struct rte_ipv4_hdr
+pseudo_ip(uint32_t tcp_len, rte_be32_t saddr, rte_be32_t daddr)
+{
+	struct rte_ipv4_hdr ip = {
+		.version_ihl = RTE_IPV4_VHL_DEF,
+		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(ip) + tcp_len)),
+		.next_proto_id = IPPROTO_TCP,
+		.src_addr = saddr,
+		.dst_addr = daddr,
+	};
+
+	return ip;
+}
+
 static enum tws_tcp_seg_status
 parse_options(const uint8_t *p, uint32_t n, bool syn, struct tws_seg_info *si,
 	      struct tws_tcp_opts *o)
@@ -104,14 +122,7 @@ tws_tcp_parse(const void *seg, uint32_t len, rte_be32_t saddr, rte_be32_t daddr,
 	    ((flags & TWS_TCP_SYN) && (flags & (TWS_TCP_FIN | TWS_TCP_RST))))
 		return TWS_SEG_BAD_FLAGS;
 	if (verify_csum) {
-		/* Pseudo-header through DPDK's own helper, from a minimal IPv4 header. */
-		struct rte_ipv4_hdr ip = {
-			.version_ihl = RTE_IPV4_VHL_DEF,
-			.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(ip) + len)),
-			.next_proto_id = IPPROTO_TCP,
-			.src_addr = saddr,
-			.dst_addr = daddr,
-		};
+		struct rte_ipv4_hdr ip = pseudo_ip(len, saddr, daddr);
 
 		if (len > UINT16_MAX - sizeof(ip) || rte_ipv4_udptcp_cksum_verify(&ip, seg) != 0)
 			return TWS_SEG_BAD_CSUM;
@@ -208,13 +219,7 @@ tws_tcp_write_header(void *buf, uint32_t cap, const struct tws_seg_out *o)
 void
 tws_tcp_set_checksum(void *seg, uint32_t len, rte_be32_t saddr, rte_be32_t daddr)
 {
-	struct rte_ipv4_hdr ip = {
-		.version_ihl = RTE_IPV4_VHL_DEF,
-		.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(ip) + len)),
-		.next_proto_id = IPPROTO_TCP,
-		.src_addr = saddr,
-		.dst_addr = daddr,
-	};
+	struct rte_ipv4_hdr ip = pseudo_ip(len, saddr, daddr);
 	uint8_t *h = seg;
 	uint16_t ck;
 
