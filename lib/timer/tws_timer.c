@@ -289,13 +289,6 @@ next_busy(const struct tws_timer *w)
 	return w->mask + 1;
 }
 
-/* First tick, from the current one on, at which slot s is processed. */
-static inline uint64_t
-slot_due(const struct tws_timer *w, uint32_t s)
-{
-	return w->cur + ((s - (uint32_t)w->cur) & w->mask);
-}
-
 static int
 bad_id(struct tws_timer *w, const char *op, uint32_t id)
 {
