@@ -766,7 +766,7 @@ tws_table_expire(struct tws_table *t, uint64_t now, unsigned int max)
 		if (!(e->flags & TWS_TW_F_DEAD)) {
 			if ((int32_t)(e->expire - now32) > 0 || n == max)
 				break;
-			e->flags |= TWS_TW_F_DEAD;
+			/* Nothing to write: past the tail, the position alone says it is gone. */
 			t->tw_live--;
 			n++;
 		}

@@ -168,8 +168,14 @@ test_tw_lifecycle_and_expiry(void)
 	CHECK(tws_table_conn_insert(t, &k, &c) == -EEXIST); /* TIME_WAIT holds the tuple */
 	CHECK(tws_table_expire(t, 500 + 59999, 0) == 0);
 	CHECK(tws_table_lookup(t, &k, &hit) == TWS_TABLE_TW);
+
+	struct tws_tw_entry *gone = hit.tw;
+
 	CHECK(tws_table_expire(t, 500 + 60000, 0) == 1);
 	CHECK(tws_table_lookup(t, &k, &hit) == TWS_TABLE_MISS);
+	/* A pointer kept from before expiry is refused. */
+	CHECK(tws_table_tw_remove(t, gone) == -ENOENT);
+	CHECK(tws_table_tw_restart(t, gone, 600000) == NULL);
 	/* The tuple is free again. */
 	CHECK(tws_table_conn_insert(t, &k, &c) == 0);
 
