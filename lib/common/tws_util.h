@@ -17,6 +17,21 @@ tws_splitmix64(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/*
+ * Finaliser for the multilinear hashes (MurmurHash3's fmix64). Buckets and
+ * offsets come from the top bits of the sum, where an unlucky secret
+ * coefficient can cluster keys that differ in a few low bits (consecutive
+ * ports or addresses); this spreads every bit of the sum over them.
+ */
+static inline uint64_t
+tws_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	return h;
+}
+
 /* Fill n odd 64-bit coefficients for a multilinear hash from seed. */
 static inline void
 tws_hash_coefficients(uint64_t seed, uint64_t *coef, unsigned int n)

@@ -52,8 +52,9 @@ struct tws_ports {
 static inline uint64_t
 dest_hash(const struct tws_ports *pa, const struct tws_tuple *k)
 {
-	return pa->key[0] + pa->key[1] * k->laddr + pa->key[2] * k->raddr +
-	       pa->key[3] * k->rport;
+	/* Picks the map slot and the RFC 6056 offset: mixed like the table's. */
+	return tws_mix64(pa->key[0] + pa->key[1] * k->laddr + pa->key[2] * k->raddr +
+			 pa->key[3] * k->rport);
 }
 
 static inline uint64_t *

@@ -99,24 +99,14 @@ struct tws_table {
 	char name[32];
 };
 
-/*
- * Multilinear hash (universal): the coefficients are secret and random. The
- * bucket comes from the top bits, where a product with an unlucky multiplier
- * can cluster keys that differ in a few low bits (consecutive ports); a fixed
- * finaliser (MurmurHash3's fmix64) spreads every bit of the sum over them.
- */
+/* Multilinear hash (universal) with secret random coefficients, then mixed. */
 static inline uint64_t
 key_hash(const struct tws_table *t, const struct tws_tuple *k)
 {
 	uint32_t w[3];
-	uint64_t h;
 
 	memcpy(w, k, sizeof(w));
-	h = t->coef[0] + t->coef[1] * w[0] + t->coef[2] * w[1] + t->coef[3] * w[2];
-	h ^= h >> 33;
-	h *= UINT64_C(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	return h;
+	return tws_mix64(t->coef[0] + t->coef[1] * w[0] + t->coef[2] * w[1] + t->coef[3] * w[2]);
 }
 
 static inline uint32_t
