@@ -216,6 +216,16 @@ int tws_table_conn_delete(struct tws_table *t, void *conn);
 const struct tws_tuple *tws_table_conn_key(const struct tws_table *t, const void *conn);
 
 /**
+ * Index of a live connection's control block, 0..max_conns-1: a compact
+ * handle for timers and other per-connection arrays.
+ * @return The index, or -EINVAL if @p conn is not a live connection.
+ */
+int64_t tws_table_conn_index(const struct tws_table *t, const void *conn);
+
+/** The live connection at index @p idx, or NULL if that block is free or out of range. */
+void *tws_table_conn_at(const struct tws_table *t, uint32_t idx);
+
+/**
  * Turn a live connection into a TIME_WAIT entry, in O(1): the index slot is
  * reused, the control block freed, a record appended to the log with expiry
  * @p now + tw_timeout.

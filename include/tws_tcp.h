@@ -13,6 +13,7 @@
 #define TWS_TCP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tws_table.h"
@@ -367,6 +368,436 @@ uint32_t tws_tcp_isn(const struct tws_tcp_secret *s, const struct tws_tuple *t, 
  * across connections, and unrelated between pairs.
  */
 uint32_t tws_tcp_ts_offset(const struct tws_tcp_secret *s, rte_be32_t laddr, rte_be32_t raddr);
+
+/*
+ * ---------------------------------------------------------------------------
+ * The engine: a TCP stack instance per lcore.
+ *
+ * Segments in (tws_stack_rx_burst), segments out (tws_stack_tx_burst), time
+ * in (every call that can change state takes `now` in microseconds, or uses
+ * the last one given), events out through a callback. No port, no thread,
+ * no clock of its own: the caller's poll loop drives it, tests drive it
+ * segment by segment.
+ *
+ * Packets are IPv4 datagrams: an mbuf's data starts at the IPv4 header
+ * (the caller strips Ethernet on receive and prepends it on transmit; the
+ * stack leaves RTE_PKTMBUF_HEADROOM for that).
+ * ---------------------------------------------------------------------------
+ */
+
+#include <rte_mbuf.h>
+
+/** TCP states (RFC 9293 §3.3.2); CLOSED is 0. One list for enum and names. */
+#define TWS_TCP_STATES(X) \
+	X(CLOSED) X(LISTEN) X(SYN_SENT) X(SYN_RCVD) X(ESTABLISHED) X(FIN_WAIT_1) \
+	X(FIN_WAIT_2) X(CLOSE_WAIT) X(CLOSING) X(LAST_ACK) X(TIME_WAIT)
+
+/** See TWS_TCP_STATES. */
+enum tws_tcp_state {
+#define TWS_X_ENUM(name) TWS_ ## name,
+	TWS_TCP_STATES(TWS_X_ENUM)
+#undef TWS_X_ENUM
+	TWS_TCP_STATE_COUNT
+};
+
+/** Name of a state ("ESTABLISHED"). */
+const char *tws_tcp_state_name(enum tws_tcp_state s);
+
+/** Values of the tw_syn_reject knob. */
+enum { TWS_TW_SYN_REJECT_ACK = 0, TWS_TW_SYN_REJECT_DROP = 1 };
+
+/**
+ * The knobs of a stack (spec section 1 and the engine's own), one list for
+ * the struct, defaults, ranges, names and help: the .ini loader and the
+ * apps' command lines parse them with tws_tcp_knob_set(). Columns: name,
+ * default, min, max, value names (NULL for a number), description.
+ */
+#define TWS_TCP_KNOBS(X) \
+	X(tw_timeout_ms, 60000, 1, 1073741823, NULL, \
+	  "length of TIME_WAIT (2MSL), ms") \
+	X(max_tw, 0, 0, 1073741824, NULL, \
+	  "TIME_WAIT entries at once; 0: 4 x max_conns; at the cap tw_overflow counts") \
+	X(timestamps, 1, 0, 1, NULL, "RFC 7323 timestamps on SYN (per address pair offset)") \
+	X(tw_reuse, 1, 0, 1, NULL, "connect may take a tuple held only by a TIME_WAIT entry") \
+	X(tw_reuse_delay_ms, 1000, 0, 60000, NULL, \
+	  "minimum age of that entry's last timestamp, ms") \
+	X(tw_recycle, 0, 0, 1, NULL, \
+	  "short TIME_WAIT + per-peer timestamp cache (breaks clients behind NAT)") \
+	X(rfc1337, 0, 0, 1, NULL, "1: an RST never kills a TIME_WAIT entry") \
+	X(tw_syn_reject, 0, 0, 1, "ack,drop", \
+	  "what a rejected SYN in TIME_WAIT gets: ack (rate limited) or drop (RFC 6191)") \
+	X(lastack_syn, 0, 0, 2, "accept,challenge,rst", \
+	  "SYN arriving in LAST_ACK: accept, challenge (RFC 5961) or rst (old)") \
+	X(oow_ack_interval_ms, 500, 0, 60000, NULL, \
+	  "rate limit of ACKs for out-of-window segments, per connection or entry, ms") \
+	X(rto_min_ms, 200, 1, 60000, NULL, "minimum retransmission timeout, ms") \
+	X(rto_init_ms, 1000, 1, 60000, NULL, "initial retransmission timeout (RFC 6298), ms") \
+	X(rto_max_ms, 120000, 1, 600000, NULL, "maximum retransmission timeout, ms") \
+	X(fin_wait2_timeout_ms, 60000, 1, 3600000, NULL, \
+	  "how long a closed connection waits in FIN_WAIT_2 for the peer's FIN, ms") \
+	X(delack_ms, 40, 1, 500, NULL, "delayed ACK timeout, ms") \
+	X(syn_retries, 6, 1, 20, NULL, "SYN / SYN-ACK retransmissions before giving up") \
+	X(retries, 15, 1, 30, NULL, "data / FIN retransmissions before giving up") \
+	X(mss, 1460, 88, 9160, NULL, "largest payload we send and announce, bytes") \
+	X(wscale, 7, 0, 14, NULL, "receive window scale we announce") \
+	X(sack, 1, 0, 1, NULL, "announce SACK-permitted on SYN (SACK blocks are not sent yet)") \
+	X(sndbuf, 262144, 1024, 1073741824, NULL, "send buffer per connection, bytes") \
+	X(rcvbuf, 262144, 1024, 1073741824, NULL, "receive buffer per connection, bytes") \
+	X(challenge_ack_limit, 1000, 1, 1000000000, NULL, \
+	  "challenge ACKs per second per stack (RFC 5961 §7)") \
+	X(port_min, 32768, 1, 65535, NULL, "first local port for connect") \
+	X(port_max, 60999, 1, 65535, NULL, "last local port for connect")
+
+/** Knob values, see TWS_TCP_KNOBS. */
+struct tws_tcp_knobs {
+#define TWS_X_FIELD(name, def, min, max, vals, desc) uint32_t name;
+	TWS_TCP_KNOBS(TWS_X_FIELD)
+#undef TWS_X_FIELD
+};
+
+/** Fill @p k with every knob's default. */
+void tws_tcp_knobs_default(struct tws_tcp_knobs *k);
+
+/**
+ * Set knob @p name from text @p value (a number, or one of the value
+ * names). On error @p err (if not NULL, @p err_len bytes) gets a message
+ * naming the knob and the accepted range or values.
+ * @return 0, -ENOENT (no such knob) or -EINVAL (bad value).
+ */
+int tws_tcp_knob_set(struct tws_tcp_knobs *k, const char *name, const char *value,
+		     char *err, size_t err_len);
+
+/**
+ * Check every knob against its range and the knobs against each other
+ * (rto_min <= rto_init <= rto_max, port_min <= port_max).
+ * @return 0 or -EINVAL with a message in @p err as tws_tcp_knob_set().
+ */
+int tws_tcp_knobs_check(const struct tws_tcp_knobs *k, char *err, size_t err_len);
+
+/** Number of knobs, and the name, default, range, value names and help of knob @p i. */
+unsigned int tws_tcp_knob_count(void);
+int tws_tcp_knob_info(unsigned int i, const char **name, uint32_t *def, uint32_t *min,
+		      uint32_t *max, const char **values, const char **desc);
+
+/** Read knob @p name of @p k as text (a number or its value name). @return 0 or -ENOENT. */
+int tws_tcp_knob_get(const struct tws_tcp_knobs *k, const char *name, char *buf, size_t len);
+
+/** Events to the application; one list for enum and names. */
+#define TWS_EVENTS(X) \
+	X(CONNECTED,   "connect completed: the connection is ESTABLISHED") \
+	X(ACCEPTED,    "a listener's connection is ESTABLISHED (udata: the listener's)") \
+	X(DATA,        "bytes are ready: tws_recv() them") \
+	X(SENT,        "send buffer space freed after tws_send() accepted less than asked") \
+	X(PEER_CLOSED, "the peer sent FIN: no more data will come; tws_close() when done") \
+	X(CLOSED,      "the connection is finished (handle invalid after the callback)") \
+	X(RESET,       "the peer reset the connection (handle invalid after the callback)") \
+	X(ERROR,       "connect refused or retransmissions timed out (handle invalid after)")
+
+/** See TWS_EVENTS. */
+enum tws_event_type {
+#define TWS_X_ENUM(name, desc) TWS_EV_ ## name,
+	TWS_EVENTS(TWS_X_ENUM)
+#undef TWS_X_ENUM
+	TWS_EV_COUNT
+};
+
+/** Name of an event type. */
+const char *tws_event_name(enum tws_event_type e);
+
+struct tws_stack;
+/** A connection handle: valid from connect/ACCEPTED until CLOSED, RESET or ERROR. */
+struct tws_conn;
+
+/** An event. For CLOSED, RESET and ERROR, conn identifies but must not be used. */
+struct tws_event {
+	enum tws_event_type type;
+	struct tws_conn *conn;
+	void *udata;      /**< the connection's (ACCEPTED: the listener's until set) */
+	int error;        /**< ERROR: ECONNREFUSED or ETIMEDOUT */
+};
+
+/**
+ * Event callback. It may call tws_send(), tws_recv(), tws_close(),
+ * tws_abort() and tws_connect(); the stack calls it when it holds no
+ * reference that those could invalidate.
+ */
+typedef void (*tws_event_cb)(struct tws_stack *st, const struct tws_event *ev, void *arg);
+
+/** Parameters of tws_stack_create(). */
+struct tws_stack_params {
+	const char *name;          /**< For logs and memory names; NULL: "tws_stack". */
+	int socket_id;             /**< NUMA socket of all memory (the owning lcore's). */
+	uint32_t max_conns;        /**< Live connections at once (1..2^24). */
+	uint32_t max_listeners;    /**< 0: 16. */
+	struct rte_mempool *mp;    /**< Pktmbuf pool for segments and buffered data. Required. */
+	uint64_t start_us;         /**< The caller's clock (microseconds) now. */
+	struct tws_tcp_knobs knobs; /**< Zeroed: call tws_tcp_knobs_default() first. */
+	/**
+	 * Fixed secrets (32 bytes: ISN key, timestamp key) for reproducible
+	 * runs and tests; NULL draws random ones.
+	 */
+	const uint8_t *secret;
+	uint32_t tx_queue_size;    /**< Segments waiting for tws_stack_tx_burst(); 0: 4096. */
+	/**
+	 * Destinations (local address, remote address, remote port) the port
+	 * allocator tracks at once for connect; 0: 1024.
+	 */
+	uint32_t max_dests;
+	/**
+	 * Transmit checksums: 0 computes IPv4 and TCP checksums in software;
+	 * 1 leaves them to the NIC (RTE_MBUF_F_TX_IP_CKSUM | TX_TCP_CKSUM with
+	 * the pseudo-header sum in place).
+	 */
+	int tx_csum_offload;
+	/**
+	 * Receive checksums: the stack checks them in software unless the mbuf
+	 * says RTE_MBUF_F_RX_{IP,L4}_CKSUM_GOOD; a BAD flag drops the segment.
+	 */
+	tws_event_cb event_cb;     /**< Required. */
+	void *event_arg;
+};
+
+/**
+ * Create a stack instance: connection table, TIME_WAIT log, timer wheel,
+ * port allocator, all from DPDK memory on params->socket_id.
+ * @return The stack, or NULL with rte_errno EINVAL (one log line names the
+ *   knob or field and its range) or ENOMEM.
+ */
+struct tws_stack *tws_stack_create(const struct tws_stack_params *params);
+
+/** Free a stack, its connections and buffered mbufs. NULL is a no-op. */
+void tws_stack_free(struct tws_stack *st);
+
+/** The knobs in force. */
+void tws_stack_knobs_get(const struct tws_stack *st, struct tws_tcp_knobs *k);
+
+/**
+ * Change knobs at run time. Those that size memory (max_tw) and the
+ * TIME_WAIT length (tw_timeout_ms, tw_recycle) are fixed at creation: a
+ * different value there is refused with -EINVAL (and a message in @p err).
+ * @return 0 or -EINVAL.
+ */
+int tws_stack_knobs_set(struct tws_stack *st, const struct tws_tcp_knobs *k, char *err,
+			size_t err_len);
+
+/**
+ * Listen on @p laddr (0: any local address) and @p lport (network order).
+ * @return 0; -EADDRINUSE; -ENOSPC when max_listeners listen already.
+ */
+int tws_listen(struct tws_stack *st, rte_be32_t laddr, rte_be16_t lport, void *udata);
+
+/** Stop listening. Connections already made stay. @return 0 or -ENOENT. */
+int tws_unlisten(struct tws_stack *st, rte_be32_t laddr, rte_be16_t lport);
+
+/** What tws_connect() connects. */
+struct tws_connect_params {
+	rte_be32_t laddr;          /**< our address (required) */
+	rte_be32_t raddr;          /**< peer address */
+	rte_be16_t rport;          /**< peer port */
+	rte_be16_t lport;          /**< 0: picked by the port allocator (spec section 5) */
+	void *udata;
+};
+
+/**
+ * Open a connection: pick a local port (or take params->lport), send SYN.
+ * The CONNECTED event follows when the handshake completes.
+ *
+ * @return 0 with *conn set; -EADDRNOTAVAIL: no usable local port (counted
+ *   in addr_not_avail); -EADDRINUSE: the explicit lport is taken; -ENOSPC:
+ *   connection table full; -ENOBUFS: no mbuf for the SYN; -EINVAL.
+ */
+int tws_connect(struct tws_stack *st, const struct tws_connect_params *p,
+		struct tws_conn **conn);
+
+/**
+ * Queue @p len bytes for sending (copied into mbufs of the stack's pool).
+ * @return Bytes accepted (less than @p len when the send buffer or the pool
+ *   is full: a SENT event follows when room frees up); -ENOTCONN before the
+ *   handshake completes; -EPIPE after tws_close().
+ */
+int tws_send(struct tws_conn *c, const void *buf, uint32_t len);
+
+/**
+ * Copy up to @p cap received bytes into @p buf and open the receive window.
+ * @return Bytes copied (0 when none are ready).
+ */
+int tws_recv(struct tws_conn *c, void *buf, uint32_t cap);
+
+/** Bytes received and not yet read. */
+uint32_t tws_conn_readable(const struct tws_conn *c);
+
+/**
+ * Close: FIN after the queued data. Unread received data is discarded. The
+ * handle stays valid until the CLOSED (or RESET/ERROR) event.
+ * @return 0, or -ENOTCONN if it was closed already.
+ */
+int tws_close(struct tws_conn *c);
+
+/**
+ * Abortive close (linger 0): RST|ACK now, no TIME_WAIT entry, buffers freed.
+ * The handle is invalid on return; no event follows.
+ * @return 0.
+ */
+int tws_abort(struct tws_conn *c);
+
+/** The connection's application data. */
+void *tws_conn_udata(const struct tws_conn *c);
+void tws_conn_set_udata(struct tws_conn *c, void *udata);
+
+/** State and 4-tuple of a connection. */
+enum tws_tcp_state tws_conn_state(const struct tws_conn *c);
+const struct tws_tuple *tws_conn_tuple(const struct tws_conn *c);
+
+/** Sequence-space view of a connection, for tests and diagnostics. */
+struct tws_conn_info {
+	enum tws_tcp_state state;
+	uint32_t iss, irs, snd_una, snd_nxt, snd_max, rcv_nxt;
+	uint32_t snd_wnd, rcv_wnd, cwnd, ssthresh;
+	uint32_t rto_ms, srtt_us;
+	uint16_t mss;              /**< segment size we send */
+	uint8_t snd_wscale, rcv_wscale;
+	bool ts_ok, sack_ok;
+	uint32_t ts_recent;
+	uint32_t unsent, unacked;  /**< bytes queued not yet sent, sent not yet acked */
+	uint32_t retransmits;
+};
+void tws_conn_info_get(const struct tws_conn *c, struct tws_conn_info *ci);
+
+/**
+ * What the stack holds for a 4-tuple (for tests and tools): TWS_CLOSED
+ * (nothing), a live connection's state (*conn set if @p conn is not NULL),
+ * or TWS_TIME_WAIT (*tw filled if @p tw is not NULL).
+ */
+enum tws_tcp_state tws_stack_lookup(struct tws_stack *st, const struct tws_tuple *t,
+				    struct tws_conn **conn, struct tws_tw_view *tw);
+
+/** Why tws_stack_rx_burst() hands a packet back (one list for codes and counters). */
+#define TWS_RX_REJECTS(X) \
+	X(NOT_IPV4,   "not an IPv4 packet, or its header is shorter than 20 bytes") \
+	X(BAD_IP,     "IPv4 header length or total length wrong, or bad IP checksum") \
+	X(FRAGMENT,   "IPv4 fragment (not reassembled)") \
+	X(NOT_TCP,    "not TCP") \
+	X(TRUNCATED,  "TCP: shorter than a TCP header (20 bytes)") \
+	X(BAD_DOFF,   "TCP: data offset under 5 words or past the end of the segment") \
+	X(BAD_OPTION, "TCP: option length under 2 or past the end of the header") \
+	X(BAD_FLAGS,  "TCP: no SYN, ACK, RST or FIN; or SYN with FIN or RST") \
+	X(BAD_CSUM,   "TCP: checksum wrong")
+
+/** See TWS_RX_REJECTS. */
+enum tws_rx_reject {
+#define TWS_X_ENUM(name, desc) TWS_RX_ ## name,
+	TWS_RX_REJECTS(TWS_X_ENUM)
+#undef TWS_X_ENUM
+	TWS_RX_REJECT_COUNT
+};
+
+/** Name of a reject reason. */
+const char *tws_rx_reject_name(enum tws_rx_reject r);
+
+/**
+ * Feed @p n received IPv4 packets at time @p now_us. Well-formed TCP
+ * segments are consumed (their mbufs freed or kept as received data);
+ * malformed ones and non-TCP packets are handed back in @p rej with their
+ * reason in @p reason (enum tws_rx_reject), in order, for the caller to
+ * free or pass on (TLDK's rx_bulk does the same). Events are delivered
+ * from inside this call.
+ *
+ * @return Number of packets consumed; n - return packets are in @p rej.
+ */
+uint16_t tws_stack_rx_burst(struct tws_stack *st, struct rte_mbuf **pkts,
+			    struct rte_mbuf **rej, int32_t *reason, uint16_t n, uint64_t now_us);
+
+/**
+ * Take up to @p n segments the stack wants sent (IPv4 packets, headroom
+ * left for Ethernet), oldest first. The caller owns them.
+ * @return Number taken.
+ */
+uint16_t tws_stack_tx_burst(struct tws_stack *st, struct rte_mbuf **pkts, uint16_t n);
+
+/** Segments waiting in the transmit queue. */
+uint32_t tws_stack_tx_pending(const struct tws_stack *st);
+
+/**
+ * Run timers (retransmission, delayed ACK, zero-window probe, FIN_WAIT_2)
+ * and TIME_WAIT expiry up to @p now_us. Call it every poll iteration; it
+ * does a bounded amount of work and resumes where it stopped.
+ */
+void tws_stack_poll(struct tws_stack *st, uint64_t now_us);
+
+/** Counters of a stack; one list for struct, names and descriptions. */
+#define TWS_STACK_STATS(X) \
+	X(rx_segs,           "TCP segments received (well formed)") \
+	X(tx_segs,           "segments queued for transmission") \
+	X(tx_no_mbuf,        "segments not sent: mbuf pool empty") \
+	X(tx_queue_full,     "segments not sent: transmit queue full") \
+	X(active_opens,      "connects started") \
+	X(passive_opens,     "SYNs accepted by a listener") \
+	X(established,       "connections that reached ESTABLISHED") \
+	X(conn_closed,       "connections finished (CLOSED, RESET or ERROR events)") \
+	X(conn_table_full,   "SYNs or connects refused: connection table full") \
+	X(addr_not_avail,    "connects refused: no usable local port (-EADDRNOTAVAIL)") \
+	X(no_listener,       "segments for no connection or listener (RST sent unless RST)") \
+	X(rst_sent,          "RSTs sent") \
+	X(rst_rcvd,          "connections reset by the peer") \
+	X(refused,           "connects refused by RST") \
+	X(timeouts,          "connections given up after retransmissions") \
+	X(retransmits,       "segments retransmitted (timeout or fast)") \
+	X(rto_fired,         "retransmission timeouts") \
+	X(fast_retransmits,  "fast retransmissions (3 duplicate ACKs, NewReno)") \
+	X(dup_acks,          "duplicate ACKs received") \
+	X(delayed_acks,      "ACKs sent by the delayed-ACK timer") \
+	X(zero_window_probes, "zero-window probes sent") \
+	X(ooo_dropped,       "out-of-order segments dropped (ACKed to trigger recovery)") \
+	X(oow_dropped,       "segments outside the receive window dropped") \
+	X(oow_acks_limited,  "ACKs for out-of-window segments suppressed by the rate limit") \
+	X(paws_rejected,     "segments of live connections rejected by PAWS") \
+	X(paws_passive_rejected, "SYNs dropped by the recycle peer cache (spec 6)") \
+	X(challenge_acks,    "RFC 5961 challenge ACKs sent") \
+	X(challenge_acks_limited, "RFC 5961 challenge ACKs suppressed by the rate limit") \
+	X(syn_in_established, "SYNs in a synchronized state (RFC 5961 4.2)") \
+	X(rst_in_window,     "in-window, not exact RSTs (RFC 5961 3.2)") \
+	X(ack_invalid,       "ACKs for data never sent (dropped, ACKed)") \
+	X(aborts,            "abortive closes (linger 0): RST|ACK sent") \
+	X(fin_wait2_timeouts, "FIN_WAIT_2 connections closed by fin_wait2_timeout_ms") \
+	X(tw_entered,        "connections that entered TIME_WAIT") \
+	X(tw_overflow,       "TIME_WAIT entries not made: max_tw reached") \
+	X(tw_expired,        "TIME_WAIT entries expired") \
+	X(tw_syn_accepted,   "SYNs accepted from TIME_WAIT (entry replaced)") \
+	X(tw_syn_rejected,   "SYNs rejected in TIME_WAIT") \
+	X(tw_paws_rejected,  "segments rejected by PAWS in TIME_WAIT") \
+	X(tw_killed,         "TIME_WAIT entries killed by RST (rfc1337=0)") \
+	X(tw_rst_ignored,    "RSTs dropped in TIME_WAIT (out of window, or rfc1337=1)") \
+	X(tw_acked,          "ACKs sent from TIME_WAIT (retransmitted FIN, old SYN, stray data)") \
+	X(tw_ack_limited,    "TIME_WAIT ACKs suppressed by oow_ack_interval_ms") \
+	X(tw_restarted,      "TIME_WAIT timers restarted") \
+	X(tw_reused,         "TIME_WAIT tuples reused by connect") \
+	X(lastack_syn_accepted, "SYNs in LAST_ACK accepted (lastack_syn=accept)") \
+	X(lastack_syn_challenged, "SYNs in LAST_ACK answered by a challenge ACK") \
+	X(lastack_syn_rst,   "SYNs in LAST_ACK answered by RST (lastack_syn=rst)")
+
+/** Counter snapshot, see TWS_STACK_STATS and TWS_RX_REJECTS. */
+struct tws_stack_stats {
+#define TWS_X_FIELD(name, desc) uint64_t name;
+	TWS_STACK_STATS(TWS_X_FIELD)
+#undef TWS_X_FIELD
+	uint64_t rx_rejected[TWS_RX_REJECT_COUNT]; /**< packets handed back, by reason */
+	uint64_t conns;            /**< live connections now */
+	uint64_t tw_entries;       /**< TIME_WAIT entries now */
+	uint64_t memory_bytes;     /**< DPDK memory the stack holds (table, log, wheel) */
+};
+
+/** Number of counters in TWS_STACK_STATS. */
+#define TWS_STACK_STATS_COUNT ((unsigned int)(offsetof(struct tws_stack_stats, rx_rejected) / \
+				sizeof(uint64_t)))
+
+/** Read the counters. */
+void tws_stack_stats_get(const struct tws_stack *st, struct tws_stack_stats *s);
+
+/** Name and description of counter @p i. @return 0 or -EINVAL. */
+int tws_stack_stat_name(unsigned int i, const char **name, const char **desc);
+
+/** The stack's connection table (read-only use: statistics, memory). */
+const struct tws_table *tws_stack_table(const struct tws_stack *st);
 
 #ifdef __cplusplus
 }

@@ -538,6 +538,22 @@ tws_table_conn_key(const struct tws_table *t, const void *conn)
 	return &((const struct conn_hdr *)(p + t->hdr_off))->key;
 }
 
+int64_t
+tws_table_conn_index(const struct tws_table *t, const void *conn)
+{
+	uint32_t idx = conn_index(t, conn);
+
+	return idx == NIL ? -EINVAL : (int64_t)idx;
+}
+
+void *
+tws_table_conn_at(const struct tws_table *t, uint32_t idx)
+{
+	if (idx >= t->max_conns || conn_hdr_of(t, idx)->slot == NIL)
+		return NULL;
+	return conn_of(t, idx);
+}
+
 /* Drop dead records at the tail: they hold ring space and nothing else. */
 static inline void
 log_trim(struct tws_table *t)
