@@ -368,6 +368,18 @@ int tws_ports_connect(struct tws_ports *pa, struct tws_table *t, struct tws_tupl
 		      struct tws_tw_entry **reused);
 
 /**
+ * The fast half of tws_ports_connect(): take a port not handed out yet
+ * (its bit clear) without checking the table, for a caller that inserts the
+ * connection at once and so finds out anyway (-EEXIST from the insert: then
+ * call tws_ports_connect(), which skips that port, now marked). No table
+ * access, so a burst of connects can prefetch where its inserts land.
+ *
+ * @return 0 with key->lport set; -ENOENT when every port is handed out
+ *   (use tws_ports_connect()); -ENOSPC when max_dests are tracked.
+ */
+int tws_ports_pick(struct tws_ports *pa, struct tws_tuple *key);
+
+/**
  * Connect from an explicitly bound port (key->lport given): the tuple is
  * usable if free, or held by a TIME_WAIT entry that saw timestamps (spec
  * section 5: then no delay applies).

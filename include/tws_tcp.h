@@ -610,6 +610,17 @@ int tws_connect(struct tws_stack *st, const struct tws_connect_params *p,
 		struct tws_conn **conn);
 
 /**
+ * Open @p n connections, as n tws_connect() calls, but with the table's
+ * cache misses overlapped: every local port is picked first and the place
+ * of each insert prefetched. What a traffic generator should call.
+ *
+ * @param rc  per connection: 0 or the error tws_connect() would return
+ * @return Number of connections opened (conns[i] is NULL where rc[i] != 0).
+ */
+unsigned int tws_connect_burst(struct tws_stack *st, const struct tws_connect_params *p,
+			       struct tws_conn **conns, int *rc, unsigned int n);
+
+/**
  * Queue @p len bytes for sending (copied into mbufs of the stack's pool).
  * @return Bytes accepted (less than @p len when the send buffer or the pool
  *   is full: a SENT event follows when room frees up); -ENOTCONN before the

@@ -23,6 +23,36 @@ struct bench_cmd {
 
 extern const struct bench_cmd bench_timer_cmd;
 extern const struct bench_cmd bench_table_cmd;
+extern const struct bench_cmd bench_tcp_cmd;
+
+/*
+ * Linux-kernel reference of the TCP churn benchmark (bench_linux.c): the
+ * same connections as twstack's in-memory run (connect, 100-byte request,
+ * 100-byte response, the client closes first, the server closes on EOF),
+ * through the kernel over loopback, one client and one server thread with
+ * epoll. Runs in a forked child, in a private network namespace when it may
+ * (root, or an unprivileged user namespace), so the host's TIME_WAIT table
+ * is left alone; never writes a sysctl.
+ */
+struct bench_linux_result {
+	double seconds;			/* measured duration */
+	uint64_t connections;		/* completed: handshake, request, response, close */
+	uint64_t errors;		/* failed connects, resets, short reads... */
+	double cps;			/* connections / seconds */
+	uint64_t tw_peak;		/* peak "tw" of /proc/net/sockstat in the namespace used */
+	double cpu_user_s, cpu_sys_s;	/* CPU time of the client and server threads */
+	int netns;			/* 1 private network namespace, 0 host loopback */
+	char note[160];			/* isolation used and why, caps hit, first errors */
+};
+
+/*
+ * Run the churn through the kernel for `seconds` (0 < seconds <= 86400) with
+ * `concurrency` connections in flight (0: 64; at most 4096). Blocks for about
+ * `seconds`; the child is killed if it has not reported 30 s after that.
+ * Returns 0 and fills *r, or -errno: -EINVAL for bad arguments, -ETIMEDOUT,
+ * -EPIPE if the child died, or the failure to set up sockets or the namespace.
+ */
+int bench_linux_churn(double seconds, unsigned int concurrency, struct bench_linux_result *r);
 
 /* Parse an unsigned integer option value with suffixes k/M/G (x1000). */
 int bench_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);

@@ -20,7 +20,8 @@
 
 #include "bench.h"
 
-static const struct bench_cmd *const cmds[] = { &bench_timer_cmd, &bench_table_cmd };
+static const struct bench_cmd *const cmds[] = { &bench_timer_cmd, &bench_table_cmd,
+								 &bench_tcp_cmd };
 
 static void
 usage(FILE *f)

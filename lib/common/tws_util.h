@@ -4,6 +4,7 @@
 #define TWS_UTIL_H
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* splitmix64: turns a seed into independent 64-bit words (hash coefficients). */
@@ -53,6 +54,21 @@ tws_stat_lookup(const char *const *names, const char *const *descs, unsigned int
 	*name = names[i];
 	*desc = descs[i];
 	return 0;
+}
+
+/*
+ * Touch every 4 KiB page of zeroed memory [p, p + len) by writing the zero
+ * it holds, so the kernel's page faults (and page clearing) happen at
+ * creation instead of on the data path. DPDK hands out --no-huge memory and
+ * fresh hugepages untouched; "allocated up front" must mean faulted in too.
+ */
+static inline void
+tws_prefault_zeroed(void *p, size_t len)
+{
+	volatile uint8_t *b = p;
+
+	for (size_t off = 0; off < len; off += 4096)
+		b[off] = 0;
 }
 
 #endif /* TWS_UTIL_H */

@@ -127,6 +127,47 @@ tw_reusable(const struct tws_table *t, const struct tws_tw_entry *tw,
 	return now >= stamp && now - stamp >= reuse->delay;
 }
 
+/*
+ * Take the next port whose bit is clear (handed out, bit set) and write it
+ * to key->lport. Returns its index, or NIL when every port is handed out.
+ */
+static uint32_t
+take_zero(struct tws_ports *pa, struct dest *d, uint64_t *b, struct tws_tuple *key)
+{
+	if (d->zeros == 0)
+		return NIL;
+
+	uint32_t i = find_zero(pa, b, d->cursor);
+
+	if (i == NIL)
+		return NIL;
+	b[i / 64] |= UINT64_C(1) << (i % 64);
+	d->zeros--;
+	key->lport = rte_cpu_to_be_16((uint16_t)(pa->port_min + i));
+	/*
+	 * The cursor moves only with allocations in order: a released port
+	 * taken out of turn leaves it on the oldest one.
+	 */
+	if (i == d->cursor)
+		d->cursor = i + 1 == pa->range ? 0 : i + 1;
+	return i;
+}
+
+int
+tws_ports_pick(struct tws_ports *pa, struct tws_tuple *key)
+{
+	struct dest *d = dest_get(pa, key, true);
+
+	if (d == NULL) {
+		pa->st.dest_full++;
+		return -ENOSPC;
+	}
+	if (take_zero(pa, d, dest_bits(pa, d), key) == NIL)
+		return -ENOENT;
+	pa->st.connects++;
+	return 0;
+}
+
 int
 tws_ports_connect(struct tws_ports *pa, struct tws_table *t, struct tws_tuple *key,
 		  const struct tws_ports_reuse *reuse, uint64_t now, struct tws_tw_entry **reused)
@@ -144,23 +185,14 @@ tws_ports_connect(struct tws_ports *pa, struct tws_table *t, struct tws_tuple *k
 	uint64_t *b = dest_bits(pa, d);
 
 	/* A port not handed out, or released since. */
-	while (d->zeros > 0 && budget > 0) {
-		uint32_t i = find_zero(pa, b, d->cursor);
+	while (budget > 0) {
+		uint32_t i = take_zero(pa, d, b, key);
 
 		if (i == NIL)
 			break;
-		b[i / 64] |= UINT64_C(1) << (i % 64);
-		d->zeros--;
-		key->lport = rte_cpu_to_be_16((uint16_t)(pa->port_min + i));
 		budget--;
 		pa->st.lookups++;
 		if (tws_table_lookup(t, key, &hit) == TWS_TABLE_MISS) {
-			/*
-			 * The cursor moves only with allocations in order: a released
-			 * port taken out of turn leaves it on the oldest one.
-			 */
-			if (i == d->cursor)
-				d->cursor = i + 1 == pa->range ? 0 : i + 1;
 			pa->st.connects++;
 			return 0;
 		}

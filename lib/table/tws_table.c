@@ -935,6 +935,8 @@ tws_table_create(const struct tws_table_params *p)
 	t->log = rte_zmalloc_socket(name, z.log, RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (t->bkt == NULL || t->conns == NULL || t->free_idx == NULL || t->log == NULL)
 		goto nomem;
+	tws_prefault_zeroed(t->bkt, z.index);
+	tws_prefault_zeroed(t->log, z.log);
 	for (uint32_t i = 0; i < p->max_conns; i++) {
 		conn_hdr_of(t, i)->slot = NIL;
 		t->free_idx[i] = p->max_conns - 1 - i; /* hand out low indexes first */

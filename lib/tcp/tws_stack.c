@@ -1412,54 +1412,91 @@ rx_segment(struct tws_stack *st, struct rte_mbuf *m, const struct tws_tuple *key
 	return kept;
 }
 
+/* A received packet between the two phases of tws_stack_rx_burst(). */
+struct rx_item {
+	struct rte_mbuf *m;
+	struct tws_tuple key;
+	struct tws_seg_info si;
+	struct tws_tcp_opts op;
+};
+
+/* Phase 1 for one packet: checks and parse. -1 when well formed, else the reject reason. */
+static int
+rx_classify(struct rte_mbuf *m, struct rx_item *it)
+{
+	struct rte_ipv4_hdr *ip = NULL;
+	uint32_t l4_len = 0;
+	int r = ip_check(m, &ip, &l4_len);
+
+	if (r >= 0)
+		return r;
+
+	uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+	uint64_t l4f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	enum tws_tcp_seg_status ss = tws_tcp_parse((uint8_t *)ip + ihl, l4_len, ip->src_addr,
+						   ip->dst_addr,
+						   l4f != RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+						   &it->si, &it->op);
+
+	if (ss == TWS_SEG_OK && l4f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		ss = TWS_SEG_BAD_CSUM;
+	if (ss != TWS_SEG_OK) /* segment statuses follow the IP reasons in the same order */
+		return TWS_RX_TRUNCATED + (int)ss - TWS_SEG_TRUNCATED;
+	it->m = m;
+	it->key.laddr = ip->dst_addr;
+	it->key.raddr = ip->src_addr;
+	it->key.lport = it->si.dport;
+	it->key.rport = it->si.sport;
+	it->si.hdr_len = (uint16_t)(it->si.hdr_len + ihl); /* payload offset in the mbuf */
+	return -1;
+}
+
 uint16_t
 tws_stack_rx_burst(struct tws_stack *st, struct rte_mbuf **pkts, struct rte_mbuf **rej,
 		   int32_t *reason, uint16_t n, uint64_t now_us)
 {
+	struct rx_item items[TWS_TABLE_BURST_MAX];
+	const void *keys[TWS_TABLE_BURST_MAX];
+	struct tws_table_hit hits[TWS_TABLE_BURST_MAX];
 	uint16_t nb_rej = 0;
 
 	set_time(st, now_us);
 	/* Entries due now are gone before any lookup (spec T7: not a tick late). */
 	st->s.tw_expired += tws_table_expire(st->tbl, st->now_ms, TW_EXPIRE_PER_CALL);
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		struct rte_ipv4_hdr *ip = NULL;
-		uint32_t l4_len = 0;
-		int r = ip_check(m, &ip, &l4_len);
-		struct tws_seg_info si;
-		struct tws_tcp_opts op;
+	for (uint16_t base = 0; base < n; base += TWS_TABLE_BURST_MAX) {
+		uint16_t cnt = (uint16_t)RTE_MIN(n - base, TWS_TABLE_BURST_MAX);
+		unsigned int k = 0;
 
-		if (r < 0) {
-			uint64_t l4f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-			bool verify = l4f != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-			enum tws_tcp_seg_status ss = tws_tcp_parse((uint8_t *)ip +
-				(ip->version_ihl & 0xf) * 4, l4_len, ip->src_addr, ip->dst_addr,
-				verify, &si, &op);
+		/* Phase 1: check and parse everything, then look the keys up in one burst. */
+		for (uint16_t i = 0; i < cnt; i++) {
+			struct rte_mbuf *m = pkts[base + i];
+			int r = rx_classify(m, &items[k]);
 
-			if (ss == TWS_SEG_OK && l4f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-				ss = TWS_SEG_BAD_CSUM;
-			/* Segment statuses follow the IP reasons in the same order. */
-			if (ss != TWS_SEG_OK)
-				r = TWS_RX_TRUNCATED + (int)ss - TWS_SEG_TRUNCATED;
+			if (r >= 0) {
+				st->s.rx_rejected[r]++;
+				rej[nb_rej] = m;
+				reason[nb_rej++] = r;
+				continue;
+			}
+			keys[k] = &items[k].key;
+			k++;
 		}
-		if (r >= 0) {
-			st->s.rx_rejected[r]++;
-			rej[nb_rej] = m;
-			reason[nb_rej++] = r;
-			continue;
+		/*
+		 * The burst lookup overlaps the cache misses of all keys. Its
+		 * answers may be stale once an earlier segment changed the table,
+		 * so phase 2 looks each key up again, now from cache.
+		 */
+		tws_table_lookup_burst(st->tbl, keys, k, hits);
+
+		/* Phase 2: one segment after the other, in arrival order. */
+		for (unsigned int i = 0; i < k; i++) {
+			struct rx_item *it = &items[i];
+
+			st->s.rx_segs++;
+			if (!rx_segment(st, it->m, &it->key, &it->si, &it->op))
+				rte_pktmbuf_free(it->m);
 		}
-
-		struct tws_tuple key = {
-			.laddr = ip->dst_addr, .raddr = ip->src_addr,
-			.lport = si.dport, .rport = si.sport,
-		};
-
-		/* Payload offset from the mbuf's data start. */
-		si.hdr_len = (uint16_t)(si.hdr_len + (ip->version_ihl & 0xf) * 4);
-		st->s.rx_segs++;
-		if (!rx_segment(st, m, &key, &si, &op))
-			rte_pktmbuf_free(m);
 	}
 	return (uint16_t)(n - nb_rej);
 }
@@ -1603,34 +1640,53 @@ tws_unlisten(struct tws_stack *st, rte_be32_t laddr, rte_be16_t lport)
 	return -ENOENT;
 }
 
-int
-tws_connect(struct tws_stack *st, const struct tws_connect_params *p, struct tws_conn **conn)
+/*
+ * The local port of a connect (spec section 5); *reused: a TIME_WAIT entry
+ * to take over. With tentative, a port never handed out is taken without a
+ * table lookup (*tentative set): the insert that follows checks it.
+ */
+static int
+connect_pick(struct tws_stack *st, const struct tws_connect_params *p, struct tws_tuple *key,
+	     struct tws_tw_entry **reused, bool *tentative)
 {
-	struct tws_tuple key = { .laddr = p->laddr, .raddr = p->raddr, .rport = p->rport,
-				 .lport = p->lport };
-	struct tws_tw_entry *reused = NULL;
 	int rc;
 
-	if (p->laddr == 0 || p->raddr == 0 || p->rport == 0 || conn == NULL)
+	*key = (struct tws_tuple){ .laddr = p->laddr, .raddr = p->raddr, .rport = p->rport,
+				   .lport = p->lport };
+	*reused = NULL;
+	if (p->laddr == 0 || p->raddr == 0 || p->rport == 0)
 		return -EINVAL;
+	if (tentative != NULL) {
+		*tentative = false;
+		if (p->lport == 0 && tws_ports_pick(st->ports, key) == 0) {
+			*tentative = true;
+			return 0;
+		}
+	}
 	if (p->lport == 0) {
 		struct tws_ports_reuse ru = { .enabled = (int)st->k.tw_reuse,
 					      .delay = st->k.tw_reuse_delay_ms };
 
-		rc = tws_ports_connect(st->ports, st->tbl, &key, &ru, st->now_ms, &reused);
+		rc = tws_ports_connect(st->ports, st->tbl, key, &ru, st->now_ms, reused);
 	} else {
-		rc = tws_ports_connect_bound(st->ports, st->tbl, &key, &reused);
+		rc = tws_ports_connect_bound(st->ports, st->tbl, key, reused);
 	}
 	if (rc == -EADDRNOTAVAIL || rc == -ENOSPC) {
 		st->s.addr_not_avail++;
 		return -EADDRNOTAVAIL;
 	}
-	if (rc != 0)
-		return rc;
+	return rc;
+}
 
+/* Insert the connection for a picked tuple and send its SYN. */
+static int
+connect_open(struct tws_stack *st, const struct tws_connect_params *p,
+	     const struct tws_tuple *key, struct tws_tw_entry *reused, struct tws_conn **conn)
+{
 	uint32_t iss;
 	uint32_t ts_recent = 0;
 	uint64_t ts_stamp = 0;
+	int rc;
 
 	if (reused != NULL) {
 		/* Spec 5: write_seq = snd_nxt + 65535 + 2, ts_recent inherited, entry gone. */
@@ -1642,13 +1698,13 @@ tws_connect(struct tws_stack *st, const struct tws_connect_params *p, struct tws
 		tws_table_tw_remove(st->tbl, reused);
 		st->s.tw_reused++;
 	} else {
-		iss = tws_tcp_isn(&st->secret, &key, st->now_us);
+		iss = tws_tcp_isn(&st->secret, key, st->now_us);
 	}
 
-	struct tws_conn *c = conn_new(st, &key, iss, &rc);
+	struct tws_conn *c = conn_new(st, key, iss, &rc);
 
 	if (c == NULL) {
-		tws_ports_release(st->ports, &key);
+		tws_ports_release(st->ports, key);
 		return rc;
 	}
 	c->udata = p->udata;
@@ -1659,6 +1715,65 @@ tws_connect(struct tws_stack *st, const struct tws_connect_params *p, struct tws
 	send_syn(c);
 	*conn = c;
 	return 0;
+}
+
+int
+tws_connect(struct tws_stack *st, const struct tws_connect_params *p, struct tws_conn **conn)
+{
+	struct tws_tuple key;
+	struct tws_tw_entry *reused;
+	int rc;
+
+	if (conn == NULL)
+		return -EINVAL;
+	rc = connect_pick(st, p, &key, &reused, NULL);
+	if (rc != 0)
+		return rc;
+	return connect_open(st, p, &key, reused, conn);
+}
+
+unsigned int
+tws_connect_burst(struct tws_stack *st, const struct tws_connect_params *p,
+		  struct tws_conn **conns, int *rc, unsigned int n)
+{
+	struct tws_tuple keys[TWS_TABLE_BURST_MAX];
+	struct tws_tw_entry *reused[TWS_TABLE_BURST_MAX];
+	bool tentative[TWS_TABLE_BURST_MAX];
+	unsigned int ok = 0;
+
+	for (unsigned int base = 0; base < n; base += TWS_TABLE_BURST_MAX) {
+		unsigned int cnt = RTE_MIN(n - base, (unsigned int)TWS_TABLE_BURST_MAX);
+
+		/*
+		 * Pick every port first and prefetch where each insert lands: in
+		 * a table holding millions of TIME_WAIT entries each insert is a
+		 * DRAM miss, and a burst pays them in parallel.
+		 */
+		for (unsigned int i = 0; i < cnt; i++) {
+			rc[base + i] = connect_pick(st, &p[base + i], &keys[i], &reused[i],
+						    &tentative[i]);
+			if (rc[base + i] == 0)
+				tws_table_prefetch(st->tbl, &keys[i]);
+		}
+		for (unsigned int i = 0; i < cnt; i++) {
+			conns[base + i] = NULL;
+			if (rc[base + i] != 0)
+				continue;
+			rc[base + i] = connect_open(st, &p[base + i], &keys[i], reused[i],
+						    &conns[base + i]);
+			if (rc[base + i] == -EEXIST && tentative[i]) {
+				/* The port was held by a tuple we did not hand out: full search. */
+				rc[base + i] = connect_pick(st, &p[base + i], &keys[i], &reused[i],
+							    NULL);
+				if (rc[base + i] == 0)
+					rc[base + i] = connect_open(st, &p[base + i], &keys[i],
+								    reused[i], &conns[base + i]);
+			}
+			ok += rc[base + i] == 0;
+		}
+	}
+	ev_flush(st);
+	return ok;
 }
 
 int
