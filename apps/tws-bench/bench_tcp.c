@@ -389,6 +389,14 @@ tcp_run(void)
 			fprintf(stderr, "tws-bench tcp: the Linux run failed: %s\n", strerror(-lrc));
 	}
 
+	/*
+	 * The kernel's run uses two CPUs (client and server threads, pinned
+	 * apart); twstack one lcore. ratio compares connections per second,
+	 * ratio_per_cpu connections per CPU-second.
+	 */
+	double linux_cpu = lrc == 0 ? lr.cpu_user_s + lr.cpu_sys_s : 0.0;
+	double linux_per_cpu = linux_cpu > 0 ? (double)lr.connections / linux_cpu : 0.0;
+
 	if (!opt.json) {
 		printf("twstack: %" PRIu64 " connections in %.2f s = %.0f connections/s on one lcore\n",
 		       cli.completed, secs, cps);
@@ -398,8 +406,12 @@ tcp_run(void)
 		printf("  TIME_WAIT entries on the client: peak %" PRIu64 "\n", tw_peak);
 		printf("  errors: %" PRIu64 "\n", errors);
 		if (lrc == 0)
-			printf("Linux: %" PRIu64 " connections in %.2f s = %.0f/s; ratio %.1f\n",
-			       lr.connections, lr.seconds, lr.cps, lr.cps > 0 ? cps / lr.cps : 0);
+			printf("Linux kernel over loopback: %" PRIu64 " connections in %.2f s = %.0f/s "
+			       "using %.2f CPU-s; ratio %.1f (%.1f per CPU)%s%s\n",
+			       lr.connections, lr.seconds, lr.cps, linux_cpu,
+			       lr.cps > 0 ? cps / lr.cps : 0,
+			       linux_per_cpu > 0 ? cps / linux_per_cpu : 0,
+			       lr.note[0] ? "\n  note: " : "", lr.note);
 		printf("(--json for the machine-readable form)\n");
 	} else {
 		printf("{\"bench\": \"tcp\", \"seconds\": %.3f, \"concurrency\": %u, \"clients\": %u, "
@@ -420,9 +432,11 @@ tcp_run(void)
 		if (opt.vs_linux && lrc == 0)
 			printf("\"linux_cps\": %.0f, \"linux_connections\": %" PRIu64
 			       ", \"linux_errors\": %" PRIu64 ", \"linux_netns\": %s, "
-			       "\"ratio\": %.2f, ",
+			       "\"linux_cpu_s\": %.2f, \"linux_tw_peak\": %" PRIu64 ", "
+			       "\"ratio\": %.2f, \"ratio_per_cpu\": %.2f, ",
 			       lr.cps, lr.connections, lr.errors, lr.netns ? "true" : "false",
-			       lr.cps > 0 ? cps / lr.cps : 0.0);
+			       linux_cpu, lr.tw_peak, lr.cps > 0 ? cps / lr.cps : 0.0,
+			       linux_per_cpu > 0 ? cps / linux_per_cpu : 0.0);
 		printf("\"cpu\": \"%s\", \"tsc_hz\": %" PRIu64 "}\n", bench_cpu_model(), hz);
 	}
 	(void)iters;
