@@ -21,6 +21,7 @@
  * the expiry finds the block free (or reused, with its own deadlines) and
  * does nothing wrong.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include <rte_prefetch.h>
 
 #include "tws_log.h"
+#include "tws_util.h"
 #include "tws_tcp.h"
 #include "tws_timer.h"
 
@@ -48,6 +50,7 @@ RTE_LOG_REGISTER_SUFFIX(tws_stack_logtype, stack, INFO);
 #define PAWS_24DAYS_MS (24u * 24 * 3600 * 1000)  /* RFC 7323 5.5: ts_recent too old to trust */
 #define DEFAULT_MSS 536                         /* RFC 9293 3.7.1: no MSS option */
 #define INIT_CWND_SEGS 10                       /* RFC 6928 */
+#define TSO_CACHE 256                           /* timestamp offset cache entries */
 
 /* Connection flags. */
 #define CF_TS          0x0001 /* timestamps in use (offered, in SYN_SENT) */
@@ -94,6 +97,9 @@ struct tws_conn {
 	uint32_t rq_len;
 };
 
+/* With the table's 16-byte trailer a control block is 256 bytes: four cache lines. */
+static_assert(sizeof(struct tws_conn) <= 240, "struct tws_conn outgrew 240 bytes");
+
 struct listener {
 	rte_be32_t laddr;
 	rte_be16_t lport;
@@ -132,6 +138,8 @@ struct tws_stack {
 	struct tws_stack_stats s;
 	char name[32];
 	struct ev evq[EVQ_SIZE];
+	/* Timestamp offsets of recent address pairs (a SipHash each otherwise). */
+	struct { rte_be32_t laddr, raddr; uint32_t off; } tso[TSO_CACHE];
 };
 
 /* ---- names ---- */
@@ -234,6 +242,24 @@ set_time(struct tws_stack *st, uint64_t now_us)
 		st->now_us = now_us;
 		st->now_ms = now_us / US_PER_MS;
 	}
+}
+
+/*
+ * RFC 7323 5.4 offset of an address pair, through a small direct-mapped
+ * cache: a generator talks to few servers from many addresses, a server to
+ * many clients, and either way the same pairs come back.
+ */
+static uint32_t
+ts_offset(struct tws_stack *st, rte_be32_t laddr, rte_be32_t raddr)
+{
+	uint32_t h = (uint32_t)tws_mix64(((uint64_t)laddr << 32) | raddr) & (TSO_CACHE - 1);
+
+	if (st->tso[h].laddr != laddr || st->tso[h].raddr != raddr || laddr == 0) {
+		st->tso[h].laddr = laddr;
+		st->tso[h].raddr = raddr;
+		st->tso[h].off = tws_tcp_ts_offset(&st->secret, laddr, raddr);
+	}
+	return st->tso[h].off;
 }
 
 /* ---- events ---- */
@@ -757,7 +783,7 @@ conn_new(struct tws_stack *st, const struct tws_tuple *k, uint32_t iss, int *rc)
 	c->flags = (st->k.timestamps ? CF_TS : 0) | CF_WS | (st->k.sack ? CF_SACK : 0);
 	c->rcv_wscale = (uint8_t)st->k.wscale;
 	if (c->flags & CF_TS)
-		c->ts_offset = tws_tcp_ts_offset(&st->secret, k->laddr, k->raddr);
+		c->ts_offset = ts_offset(st, k->laddr, k->raddr);
 	return c;
 }
 
@@ -1265,7 +1291,7 @@ tw_send_ack(struct tws_stack *st, const struct tws_tw_entry *e)
 
 	if (e->flags & TWS_TW_F_TS) {
 		o.has_ts = true;
-		o.tsval = ts_now(st) + tws_tcp_ts_offset(&st->secret, k->laddr, k->raddr);
+		o.tsval = ts_now(st) + ts_offset(st, k->laddr, k->raddr);
 		o.tsecr = e->ts_recent;
 	}
 	emit(st, k, &o, NULL, 0, 0);
