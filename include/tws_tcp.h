@@ -741,6 +741,7 @@ void tws_stack_poll(struct tws_stack *st, uint64_t now_us);
 	X(tx_segs,           "segments queued for transmission") \
 	X(tx_no_mbuf,        "segments not sent: mbuf pool empty") \
 	X(tx_queue_full,     "segments not sent: transmit queue full") \
+	X(send_pool_limited, "tws_send() calls cut short: send buffers hold half the mbuf pool") \
 	X(active_opens,      "connects started") \
 	X(passive_opens,     "SYNs accepted by a listener") \
 	X(established,       "connections that reached ESTABLISHED") \

@@ -133,6 +133,8 @@ struct tws_stack {
 	struct listener *ls;
 	uint32_t nb_ls, max_ls;
 	uint32_t max_conns;
+	uint32_t sq_mbufs;         /* mbufs held by send queues */
+	uint32_t sq_limit;         /* at most half the pool: segments need the rest */
 	uint32_t ev_n;
 	bool in_flush;
 	struct tws_stack_stats s;
@@ -597,8 +599,15 @@ conn_output(struct tws_conn *c)
 				flags |= TWS_TCP_PSH;
 			if (fin)
 				flags |= TWS_TCP_FIN;
-			if (conn_xmit(c, c->snd_nxt, len, flags) != 0)
+			if (conn_xmit(c, c->snd_nxt, len, flags) != 0) {
+				/*
+				 * No mbuf or a full transmit queue (counted): with nothing
+				 * in flight no ACK will call us again, so the timer must.
+				 */
+				if (c->rto_at == 0)
+					c->rto_at = st->now_ms + c->rto_ms;
 				break;
+			}
 			if (tws_seq_before(c->snd_nxt, c->snd_max)) {
 				st->s.retransmits++;
 				c->nb_retrans++;
@@ -627,23 +636,28 @@ conn_output(struct tws_conn *c)
 
 /* ---- connection life ---- */
 
-static void
+/* Free a queue of mbufs linked by next. @return how many. */
+static uint32_t
 queue_free(struct rte_mbuf *m)
 {
+	uint32_t n = 0;
+
 	while (m != NULL) {
-		struct rte_mbuf *n = m->next;
+		struct rte_mbuf *next = m->next;
 
 		m->next = NULL;
 		m->nb_segs = 1;
 		rte_pktmbuf_free_seg(m);
-		m = n;
+		m = next;
+		n++;
 	}
+	return n;
 }
 
 static void
 conn_release_buffers(struct tws_conn *c)
 {
-	queue_free(c->sq_head);
+	c->st->sq_mbufs -= queue_free(c->sq_head);
 	queue_free(c->rq_head);
 	c->sq_head = c->sq_tail = c->rq_head = c->rq_tail = NULL;
 	c->sq_len = c->rq_len = 0;
@@ -913,6 +927,7 @@ sq_ack(struct tws_conn *c, uint32_t ack)
 			c->sq_head = m->next;
 			m->next = NULL;
 			rte_pktmbuf_free_seg(m);
+			c->st->sq_mbufs--;
 		} else {
 			rte_pktmbuf_adj(m, (uint16_t)n);
 			n = 0;
@@ -1593,6 +1608,11 @@ conn_timeout(struct tws_conn *c)
 			conn_xmit(c, c->snd_una - 1, 0, TWS_TCP_ACK);
 			c->rto_ms = u32_min(c->rto_ms * 2, st->k.rto_max_ms);
 			c->rto_at = now + c->rto_ms;
+		} else if (seq_span(c->snd_nxt, data_end(c)) > 0 ||
+			   ((c->flags & CF_FIN_QUEUED) && c->snd_max == data_end(c))) {
+			/* Nothing in flight, something to send: an earlier send found no mbuf. */
+			conn_output(c);
+			return;
 		}
 	}
 	timer_update(st, c);
@@ -1824,11 +1844,17 @@ tws_send(struct tws_conn *c, const void *buf, uint32_t len)
 		uint32_t tail = m != NULL ? rte_pktmbuf_tailroom(m) : 0;
 
 		if (tail == 0) {
+			/* Send buffers never take the mbufs segments are built from. */
+			if (st->sq_mbufs >= st->sq_limit) {
+				st->s.send_pool_limited++;
+				break;
+			}
 			m = rte_pktmbuf_alloc(st->mp);
 			if (m == NULL) {
 				st->s.tx_no_mbuf++;
 				break;
 			}
+			st->sq_mbufs++;
 			m->data_off = 0; /* send-queue mbufs hold data only */
 			if (c->sq_tail != NULL)
 				c->sq_tail->next = m;
@@ -2161,6 +2187,7 @@ tws_stack_create(const struct tws_stack_params *p)
 	st->k = p->knobs;
 	st->mp = p->mp;
 	st->max_conns = p->max_conns;
+	st->sq_limit = RTE_MAX(p->mp->size / 2, 1u);
 	st->cb = p->event_cb;
 	st->cb_arg = p->event_arg;
 	st->tx_offload = p->tx_csum_offload;

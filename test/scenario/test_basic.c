@@ -71,11 +71,6 @@ test_request_response_client_closes(void)
 	struct tws_conn *c = open_conn(&net);
 
 	CHECK(c != NULL);
-	for (unsigned int i = 0; i < net.nb_log; i++)
-		printf("# %d %s\n", net.log_from[i], h_fmt(&net.log[i]));
-	for (unsigned int i = 0; i < net.b.nb_ev; i++)
-		printf("# b ev %s\n", tws_event_name(net.b.ev[i].type));
-	printf("# b rx %u\n", net.b.rx_bytes);
 	CHECKF(net.nb_log == 7, "segments: %u", net.nb_log);
 	CHECK(net.log[2].len == 100 && (net.log[2].flags & TWS_TCP_ACK));
 	CHECK(net.log[3].len == 100 && net.log_from[3] == 1);
