@@ -1168,7 +1168,9 @@ conn_input(struct tws_conn *c, struct rte_mbuf *m, const struct tws_seg_info *si
 	/* Sequence acceptability as Linux's tcp_sequence(). */
 	uint32_t end_seq = si->seq + si->len + !!(fl & TWS_TCP_SYN) + !!(fl & TWS_TCP_FIN);
 
-	if (tws_seq_before(end_seq, c->rcv_nxt) || tws_seq_after(si->seq, c->rcv_nxt + wnd)) {
+	/* A SYN goes on to its challenge ACK whatever its seq (RFC 5961 4.2, Linux's syn_challenge). */
+	if (!(fl & TWS_TCP_SYN) &&
+	    (tws_seq_before(end_seq, c->rcv_nxt) || tws_seq_after(si->seq, c->rcv_nxt + wnd))) {
 		st->s.oow_dropped++;
 		if (oow_allow(st, c, si))
 			send_ack(c);
@@ -1281,6 +1283,15 @@ conn_input(struct tws_conn *c, struct rte_mbuf *m, const struct tws_seg_info *si
 			c->state = TWS_CLOSING; /* simultaneous close */
 			break;
 		case TWS_FIN_WAIT_2:
+			if (c->rq_len > 0) {
+				/*
+				 * Bytes before the FIN are the application's (RFC 9293
+				 * 3.10.7.4, eighth): TIME_WAIT once its DATA event has
+				 * been delivered (rx_segment()).
+				 */
+				c->state = TWS_TIME_WAIT;
+				return kept;
+			}
 			conn_enter_tw(c);
 			return kept;
 		default:
@@ -1333,6 +1344,14 @@ tw_input(struct tws_stack *st, struct tws_tw_entry *e, const struct tws_seg_info
 	struct tws_tuple key = e->key;
 
 	v.oow_acked = tws_table_tw_oow_last(t, e, &v.last_oow_ack) != 0;
+	/*
+	 * The table rounds the last ACK time up (never early), so it can lie
+	 * ahead of now, which the verdict reads as "not limited": an ACK
+	 * was sent no later than now, so count it from now (spec 3: at most
+	 * one per oow_ack_interval_ms).
+	 */
+	if (v.oow_acked && v.last_oow_ack > st->now_ms)
+		v.last_oow_ack = st->now_ms;
 	tws_tw_decide(&v, si, st->now_ms, &pol, &d);
 	if (d.paws_rejected)
 		st->s.tw_paws_rejected++;
@@ -1374,6 +1393,14 @@ tw_input(struct tws_stack *st, struct tws_tw_entry *e, const struct tws_seg_info
 			st->s.tw_restarted++;
 			e = ne;
 			restarted = true;
+			/*
+			 * The new record has no ACK time: carry the rate limit over
+			 * (spec 3). It holds no time before its creation, so a
+			 * limit still running restarts now: never more ACKs.
+			 */
+			if (d.verdict == TWS_TW_ACK ||
+			    (v.oow_acked && st->now_ms - v.last_oow_ack < pol.oow_ack_interval))
+				tws_table_tw_oow_mark(t, e, st->now_ms);
 		}
 	}
 	if (d.update_ts && si->has_ts) {
@@ -1433,8 +1460,12 @@ rx_segment(struct tws_stack *st, struct rte_mbuf *m, const struct tws_tuple *key
 
 		kept = conn_input(c, m, si, op);
 		ev_flush(st);
-		if (c->gen == gen && c->state != TWS_CLOSED)
+		if (c->gen == gen && c->state == TWS_TIME_WAIT) {
+			conn_enter_tw(c); /* deferred until the data was read */
+			ev_flush(st);
+		} else if (c->gen == gen && c->state != TWS_CLOSED) {
 			conn_output(c);
+		}
 		return kept;
 	}
 	case TWS_TABLE_TW:
