@@ -759,7 +759,8 @@ void tws_stack_poll(struct tws_stack *st, uint64_t now_us);
 	X(dup_acks,          "duplicate ACKs received") \
 	X(delayed_acks,      "ACKs sent by the delayed-ACK timer") \
 	X(zero_window_probes, "zero-window probes sent") \
-	X(ooo_dropped,       "out-of-order segments dropped (ACKed to trigger recovery)") \
+	X(ooo_queued,        "out-of-order segments kept until the gap before them filled") \
+	X(ooo_dropped,       "out-of-order segments not kept (queue full, duplicate, no data state)") \
 	X(oow_dropped,       "segments outside the receive window dropped") \
 	X(oow_acks_limited,  "ACKs for out-of-window segments suppressed by the rate limit") \
 	X(paws_rejected,     "segments of live connections rejected by PAWS") \
@@ -768,7 +769,7 @@ void tws_stack_poll(struct tws_stack *st, uint64_t now_us);
 	X(challenge_acks_limited, "RFC 5961 challenge ACKs suppressed by the rate limit") \
 	X(syn_in_established, "SYNs in a synchronized state (RFC 5961 4.2)") \
 	X(rst_in_window,     "in-window, not exact RSTs (RFC 5961 3.2)") \
-	X(ack_invalid,       "ACKs for data never sent (dropped, ACKed)") \
+	X(ack_invalid,       "ACKs outside [SND.UNA - MAX.SND.WND, SND.NXT] (RFC 5961 5.2): dropped, ACKed") \
 	X(aborts,            "abortive closes (linger 0): RST|ACK sent") \
 	X(fin_wait2_timeouts, "FIN_WAIT_2 connections closed by fin_wait2_timeout_ms") \
 	X(tw_entered,        "connections that entered TIME_WAIT") \

@@ -95,6 +95,9 @@ struct tws_conn {
 	/* Receive queue: in-order payload not read yet. */
 	struct rte_mbuf *rq_head, *rq_tail;
 	uint32_t rq_len;
+	uint32_t max_snd_wnd;  /* largest window the peer offered: RFC 5961 5.2 MAX.SND.WND */
+	/* Out-of-order payload beyond rcv_nxt, by sequence (OOO_SEQ), at most OOO_MAX_SEGS. */
+	struct rte_mbuf *ooo_head;
 };
 
 /* With the table's 16-byte trailer a control block is 256 bytes: four cache lines. */
@@ -470,11 +473,20 @@ conn_xmit(struct tws_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	return emit(st, conn_key(c), &o, c, seq, len);
 }
 
-/* An ACK <SEQ=snd_nxt><ACK=rcv_nxt>: pure ACK, challenge ACK, duplicate ACK. */
+/*
+ * An ACK <SEQ=SND.NXT><ACK=rcv_nxt>: pure ACK, challenge ACK, duplicate ACK.
+ * RFC 9293's SND.NXT is snd_max here (snd_nxt goes back to snd_una on a
+ * timeout): an ACK from snd_nxt would be older than what the peer already
+ * has and dropped unread, and two sides that both went back would never
+ * hear each other's ACKs (BSD sends pure ACKs from snd_max). Capped at the
+ * peer's window end as Linux's tcp_acceptable_seq().
+ */
 static void
 send_ack(struct tws_conn *c)
 {
-	conn_xmit(c, c->snd_nxt, 0, TWS_TCP_ACK);
+	uint32_t wnd_end = c->snd_una + c->snd_wnd;
+
+	conn_xmit(c, tws_seq_leq(c->snd_max, wnd_end) ? c->snd_max : wnd_end, 0, TWS_TCP_ACK);
 }
 
 /*
@@ -659,7 +671,8 @@ conn_release_buffers(struct tws_conn *c)
 {
 	c->st->sq_mbufs -= queue_free(c->sq_head);
 	queue_free(c->rq_head);
-	c->sq_head = c->sq_tail = c->rq_head = c->rq_tail = NULL;
+	queue_free(c->ooo_head);
+	c->sq_head = c->sq_tail = c->rq_head = c->rq_tail = c->ooo_head = NULL;
 	c->sq_len = c->rq_len = 0;
 }
 
@@ -763,6 +776,7 @@ conn_take_syn_options(struct tws_conn *c, const struct tws_seg_info *si,
 	c->rcv_nxt = si->seq + 1;
 	c->rcv_adv = c->rcv_nxt + st->rcvbuf_wnd; /* what our SYN (or SYN-ACK) announces */
 	c->snd_wnd = si->window; /* RFC 7323 2.2: a SYN's window is not scaled */
+	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = si->seq;
 	c->cwnd = INIT_CWND_SEGS * c->mss;
 }
@@ -988,6 +1002,14 @@ cc_dup_ack(struct tws_conn *c)
 	c->cwnd = c->ssthresh + 3u * c->mss;
 }
 
+/* RFC 5961 5.2: an acceptable ACK lies in [SND.UNA - MAX.SND.WND, SND.NXT]. */
+static inline bool
+ack_acceptable(const struct tws_conn *c, uint32_t ack)
+{
+	return !tws_seq_after(ack, c->snd_max) &&
+	       !tws_seq_before(ack, c->snd_una - c->max_snd_wnd);
+}
+
 /* RFC 9293 3.10.7.4 fifth check, with RFC 5961 5.2 and RFC 7323 RTT. */
 static bool
 conn_ack(struct tws_conn *c, const struct tws_seg_info *si)
@@ -995,8 +1017,8 @@ conn_ack(struct tws_conn *c, const struct tws_seg_info *si)
 	struct tws_stack *st = c->st;
 	uint32_t ack = si->ack;
 
-	if (tws_seq_after(ack, c->snd_max)) {
-		/* Acks data never sent: ACK back and drop (RFC 9293, RFC 5961 5.2). */
+	if (!ack_acceptable(c, ack)) {
+		/* Acks data never sent, or older than any window: ACK back and drop. */
 		st->s.ack_invalid++;
 		if (oow_allow(st, c, si))
 			send_ack(c);
@@ -1027,12 +1049,18 @@ conn_ack(struct tws_conn *c, const struct tws_seg_info *si)
 		   ((uint32_t)si->window << c->snd_wscale) == c->snd_wnd) {
 		cc_dup_ack(c);
 	}
-	/* Window update (RFC 9293 3.10.7.4: SND.WL1/WL2 keep old segments out). */
-	if (tws_seq_before(c->snd_wl1, si->seq) ||
-	    (c->snd_wl1 == si->seq && tws_seq_leq(c->snd_wl2, ack))) {
+	/*
+	 * Window update (RFC 9293 3.10.7.4: only when SND.UNA =< SEG.ACK; SND.WL1/WL2
+	 * keep old segments out). An ACK older than SND.UNA must not set the window:
+	 * a blind one with a far SEG.SEQ would pin it (WL1) at zero.
+	 */
+	if (tws_seq_geq(ack, c->snd_una) &&
+	    (tws_seq_before(c->snd_wl1, si->seq) ||
+	     (c->snd_wl1 == si->seq && tws_seq_leq(c->snd_wl2, ack)))) {
 		uint32_t old = c->snd_wnd;
 
 		c->snd_wnd = (uint32_t)si->window << c->snd_wscale;
+		c->max_snd_wnd = u32_max(c->max_snd_wnd, c->snd_wnd);
 		c->snd_wl1 = si->seq;
 		c->snd_wl2 = ack;
 		if (old == 0 && c->snd_wnd > 0 && c->snd_una == c->snd_max)
@@ -1068,9 +1096,83 @@ conn_data(struct tws_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t len)
 }
 
 /*
- * Spec section 4: a SYN (no RST) meeting LAST_ACK. Returns true when the
- * SYN was consumed here.
+ * Out-of-order segments (RFC 9293 3.10.7.4 seventh, "segment text": a
+ * segment inside the window but beyond rcv_nxt is kept for later). An mbuf
+ * of the queue holds payload only; the mbuf's hash field (free once the
+ * packet is parsed) holds the sequence number of its first byte and
+ * whether a FIN follows it.
  */
+#define OOO_MAX_SEGS 64
+#define OOO_SEQ(m) ((m)->hash.fdir.lo)
+#define OOO_FIN(m) ((m)->hash.fdir.hi)
+
+/* Keep len bytes at seq (at offset off of m), in sequence order. Returns true if kept. */
+static bool
+ooo_insert(struct tws_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t seq, uint32_t len,
+	   bool fin)
+{
+	struct rte_mbuf **pp = &c->ooo_head, *q;
+	unsigned int n = 0;
+
+	for (q = c->ooo_head; q != NULL; q = q->next) {
+		if (tws_seq_leq(OOO_SEQ(q), seq) &&
+		    tws_seq_geq(OOO_SEQ(q) + q->data_len, seq + len) && (OOO_FIN(q) || !fin))
+			return false; /* nothing new */
+		n++;
+	}
+	if (n >= OOO_MAX_SEGS)
+		return false;
+	while (*pp != NULL && tws_seq_before(OOO_SEQ(*pp), seq))
+		pp = &(*pp)->next;
+	rte_pktmbuf_adj(m, (uint16_t)off);
+	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
+	OOO_SEQ(m) = seq;
+	OOO_FIN(m) = fin;
+	m->next = *pp;
+	*pp = m;
+	return true;
+}
+
+/*
+ * The segments rcv_nxt has reached join the receive queue (overlaps cut),
+ * ACKed at once (RFC 5681 4.2: a segment that fills a gap). Returns true
+ * when the FIN that followed them is now in order.
+ */
+static bool
+ooo_drain(struct tws_conn *c)
+{
+	struct rte_mbuf *m;
+
+	while ((m = c->ooo_head) != NULL && tws_seq_leq(OOO_SEQ(m), c->rcv_nxt)) {
+		uint32_t skip = c->rcv_nxt - OOO_SEQ(m);
+		bool fin = OOO_FIN(m);
+
+		c->ooo_head = m->next;
+		m->next = NULL;
+		c->flags |= CF_ACK_NOW;
+		if (skip >= m->data_len) {
+			bool fin_new = skip == m->data_len && fin;
+
+			rte_pktmbuf_free(m);
+			if (fin_new)
+				return true;
+			continue; /* all of it came already */
+		}
+		rte_pktmbuf_adj(m, (uint16_t)skip);
+		if (c->rq_tail != NULL)
+			c->rq_tail->next = m;
+		else
+			c->rq_head = m;
+		c->rq_tail = m;
+		c->rq_len += m->data_len;
+		c->rcv_nxt += m->data_len;
+		if (fin)
+			return true;
+	}
+	return false;
+}
+
+/* Spec section 4: a SYN (no RST) meeting LAST_ACK; the SYN is consumed here. */
 static void
 conn_lastack_syn(struct tws_conn *c, const struct tws_seg_info *si,
 		 const struct tws_tcp_opts *op)
@@ -1201,14 +1303,21 @@ conn_input(struct tws_conn *c, struct rte_mbuf *m, const struct tws_seg_info *si
 		else if (c->retries == 0) /* Karn: no sample from a retransmitted SYN-ACK */
 			rtt_sample(c, (uint32_t)(st->now_us - c->rtt_start_us));
 		c->snd_wnd = (uint32_t)si->window << c->snd_wscale;
+		c->max_snd_wnd = u32_max(c->max_snd_wnd, c->snd_wnd);
 		c->snd_wl1 = si->seq;
 		c->snd_wl2 = si->ack;
 		conn_established(c, (c->flags & CF_PASSIVE) ? TWS_EV_ACCEPTED : TWS_EV_CONNECTED);
 	}
 
-	/* RFC 7323 4.3: ts_recent from segments that start at or before rcv_nxt. */
+	/*
+	 * RFC 7323 4.3: ts_recent from segments that start at or before rcv_nxt;
+	 * not from one the ACK check below drops (RFC 9293 3.10.7.4 fifth, RFC
+	 * 5961 5.2): a blind in-window segment with an unacceptable ACK and a far
+	 * TSval would make every genuine segment fail PAWS (Linux: tcp_ack()'s
+	 * checks before tcp_replace_ts_recent()).
+	 */
 	if ((c->flags & CF_TS) && si->has_ts && tws_seq_leq(si->seq, c->rcv_nxt) &&
-	    tws_seq_geq(si->tsval, c->ts_recent)) {
+	    tws_seq_geq(si->tsval, c->ts_recent) && ack_acceptable(c, si->ack)) {
 		c->ts_recent = si->tsval;
 		c->ts_recent_stamp = st->now_ms;
 	}
@@ -1242,10 +1351,13 @@ conn_input(struct tws_conn *c, struct rte_mbuf *m, const struct tws_seg_info *si
 		if (tws_seq_before(seq, c->rcv_nxt)) {
 			uint32_t skip = c->rcv_nxt - seq;
 
-			if (skip > len) { /* only the FIN is new (or nothing) */
+			if (skip > len) {
+				/* An old FIN again (our ACK lost?): ACK it, it is not new. */
 				off += len;
 				len = 0;
-			} else {
+				fin = false;
+				c->flags |= CF_ACK_NOW;
+			} else { /* the new part (skip == len: only the FIN) */
 				off += skip;
 				len -= skip;
 			}
@@ -1255,18 +1367,28 @@ conn_input(struct tws_conn *c, struct rte_mbuf *m, const struct tws_seg_info *si
 			len = seq_span(seq, c->rcv_adv); /* beyond the window: cut, FIN too */
 			fin = false;
 		}
+		bool data_ok = c->state == TWS_ESTABLISHED || c->state == TWS_FIN_WAIT_1 ||
+			       c->state == TWS_FIN_WAIT_2;
+
 		if (seq != c->rcv_nxt) {
-			/* Out of order: no reassembly yet; a duplicate ACK drives recovery. */
-			st->s.ooo_dropped++;
+			/* Out of order: kept for later; the duplicate ACK drives recovery. */
+			if (len > 0 && data_ok && ooo_insert(c, m, off, seq, len, fin)) {
+				st->s.ooo_queued++;
+				kept = true;
+			} else {
+				st->s.ooo_dropped++;
+			}
 			c->flags |= CF_ACK_NOW;
 			len = 0;
 			fin = false;
 		} else if (len > 0) {
-			if (c->state == TWS_ESTABLISHED || c->state == TWS_FIN_WAIT_1 ||
-			    c->state == TWS_FIN_WAIT_2)
+			if (data_ok) {
 				kept = conn_data(c, m, off, len);
-			else
+				if (c->ooo_head != NULL && ooo_drain(c))
+					fin = true;
+			} else {
 				c->flags |= CF_ACK_NOW; /* data after the peer's FIN: ignored */
+			}
 		}
 	}
 
