@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * twstack runtime: the DPDK ports an application runs on. This first part
+ * finds a port by name, configures it with one RX/TX queue pair per lcore,
+ * turns on the checksum offloads and RSS the port offers, and says which
+ * it got, so the net and TCP layers compute in software only what the
+ * hardware does not. Real NICs and virtual ports (net_memif, net_ring,
+ * net_af_packet, net_tap) go through the same calls.
+ *
+ * Control-path functions: call them from the main lcore before the poll
+ * loops start.
+ */
+#ifndef TWS_RUNTIME_H
+#define TWS_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Largest number of queue pairs tws_port_setup() configures. */
+#define TWS_PORT_MAX_QUEUES 64
+
+/** Parameters of tws_port_setup(). Zero means default for the optional fields. */
+struct tws_port_params {
+	uint16_t port_id;          /**< From tws_port_find(). */
+	uint16_t nb_queues;        /**< RX/TX queue pairs, one per lcore; 0: 1. */
+	uint16_t rx_desc;          /**< RX ring size; 0: 1024 (clamped to the port's limits). */
+	uint16_t tx_desc;          /**< TX ring size; 0: 1024 (clamped to the port's limits). */
+	struct rte_mempool *mp;    /**< Pktmbuf pool of the RX queues. Required. */
+	int socket_id;             /**< Socket of the rings; SOCKET_ID_ANY: the port's. */
+	bool no_offload;           /**< Do not enable checksum offloads even if offered. */
+};
+
+/** What tws_port_setup() configured. */
+struct tws_port_info {
+	uint16_t port_id;
+	char name[64];             /**< As the EAL names it (net_ring0, 0000:01:00.0). */
+	char driver[32];
+	struct rte_ether_addr mac;
+	uint16_t nb_queues;
+	bool rx_ip_csum;           /**< RX IPv4 checksum checked by the port */
+	bool rx_tcp_csum;          /**< RX TCP checksum checked by the port */
+	bool tx_ip_csum;           /**< TX IPv4 checksum filled by the port */
+	bool tx_tcp_csum;          /**< TX TCP checksum filled by the port */
+	bool rss;                  /**< RSS spreads TCP flows over the queues */
+	int socket_id;             /**< The port's NUMA socket (SOCKET_ID_ANY if unknown). */
+};
+
+/**
+ * Find a port by the name the EAL gave it (a PCI address, or a vdev name
+ * such as net_ring0), or by its number ("0").
+ *
+ * @param err  on failure, a message naming @p name and listing the ports
+ *   that exist (err_len bytes; may be NULL)
+ * @return 0 with *port_id set, or -ENODEV.
+ */
+int tws_port_find(const char *name, uint16_t *port_id, char *err, size_t err_len);
+
+/** Write one line per available port ("0 net_ring0 (net_ring)") into buf. @return ports. */
+unsigned int tws_port_list(char *buf, size_t len);
+
+/**
+ * Configure and start a port: nb_queues RX/TX queue pairs, RSS over IPv4/TCP
+ * when nb_queues > 1 and the port has it, checksum offloads it offers.
+ *
+ * @return 0 with @p info filled; -EINVAL (bad parameters, or more queues
+ *   than the port has: one log line says which), or the negative errno of
+ *   the failing ethdev call (logged with the call's name).
+ */
+int tws_port_setup(const struct tws_port_params *p, struct tws_port_info *info);
+
+/** Stop and close a port. */
+void tws_port_close(uint16_t port_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TWS_RUNTIME_H */
