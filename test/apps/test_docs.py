@@ -15,8 +15,8 @@ def case(fn):
     return fn
 
 
-def xlist(macro):
-    m = re.search(r"#define %s\(X\) \\\n(.*?)\n\n" % macro, hdr, re.S)
+def xlist(macro, text=hdr):
+    m = re.search(r"#define %s\(X\) \\\n(.*?)\n\n" % macro, text, re.S)
     assert m, macro
     return re.findall(r"X\((\w+)", m.group(1))
 
@@ -40,6 +40,15 @@ def every_spec_knob_is_explained_in_time_wait_md():
 @case
 def every_reject_reason_is_in_the_configuration_reference():
     missing = [r for r in xlist("TWS_RX_REJECTS") if f"`{r}`" not in conf]
+    assert not missing, missing
+
+
+@case
+def every_net_counter_and_drop_reason_is_in_the_configuration_reference():
+    net = open(f"{top}/include/tws_net.h").read()
+    names = xlist("TWS_NET_STATS", net) + xlist("TWS_NET_DROPS", net)
+    assert len(names) >= 30, names
+    missing = [n for n in names if f"`{n}`" not in conf]
     assert not missing, missing
 
 
