@@ -79,6 +79,14 @@ struct h_net {
 	void *filter_arg;
 };
 
+/* As CHECKF, in a helper that returns bool: fails the case and returns false. */
+#define HC(cond, ...) do { \
+	if (!(cond)) { \
+		tws_test_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
+		return false; \
+	} \
+} while (0)
+
 /* EAL and the shared mbuf pool; call once from main(). */
 void h_init(const char *prog);
 struct rte_mempool *h_pool(void);
@@ -93,6 +101,7 @@ void h_node_free(struct h_node *n);
 
 /* Two nodes A (client) and B (server listening on H_PORT). */
 int h_net_init(struct h_net *net, const struct tws_tcp_knobs *ka, const struct tws_tcp_knobs *kb);
+/* Free both nodes; harmless on nodes already freed (a failed case cleans up after itself). */
 void h_net_free(struct h_net *net);
 
 /*

@@ -24,21 +24,12 @@
 static struct h_net net;
 
 /* CHECK for helpers returning bool. */
-#define HC(cond, ...) do { \
-	if (!(cond)) { \
-		tws_test_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
-		return false; \
-	} \
-} while (0)
 
 /* Free what a failed earlier case left behind (CHECK returns early). */
 static void
 cleanup(void)
 {
-	if (net.a.st != NULL)
-		h_node_free(&net.a);
-	if (net.b.st != NULL)
-		h_node_free(&net.b);
+	h_net_free(&net);
 }
 
 static int

@@ -30,21 +30,12 @@ static const uint8_t h_secret[32] = {
 };
 
 /* CHECK for helpers returning bool. */
-#define HC(cond, ...) do { \
-	if (!(cond)) { \
-		tws_test_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
-		return false; \
-	} \
-} while (0)
 
 /* Free what a failed earlier case left behind (CHECK returns early). */
 static void
 cleanup(void)
 {
-	if (net.a.st != NULL)
-		h_node_free(&net.a);
-	if (net.b.st != NULL)
-		h_node_free(&net.b);
+	h_net_free(&net);
 	if (solo.st != NULL)
 		h_node_free(&solo);
 }
