@@ -80,6 +80,65 @@ int tws_port_setup(const struct tws_port_params *p, struct tws_port_info *info);
 /** Stop and close a port. */
 void tws_port_close(uint16_t port_id);
 
+/*
+ * The poll loop of one lcore: a node ties one RX/TX queue pair of a port to
+ * the lcore's net layer and TCP stack. tws_node_poll() is one iteration:
+ *
+ *   rte_eth_rx_burst -> tws_net_rx (ARP, ping, checks) -> tws_stack_rx_burst
+ *   tws_stack_poll, tws_net_poll (timers)
+ *   tws_net_tx_burst (the layer's own frames: ARP, echo replies, released)
+ *   tws_stack_tx_burst -> tws_net_tx (Ethernet) -> rte_eth_tx_burst
+ *
+ * Frames the port does not take are freed and counted (TCP retransmits).
+ */
+
+struct tws_net;
+struct tws_stack;
+
+/** Parameters of tws_node_create(). */
+struct tws_node_params {
+	uint16_t port_id;
+	uint16_t queue;            /**< The queue pair this lcore owns. */
+	struct tws_net *net;       /**< Required. */
+	struct tws_stack *stack;   /**< Required. */
+	uint16_t burst;            /**< Packets per burst, 1..64; 0: 32. */
+	int socket_id;
+};
+
+/** Counters of a node. */
+#define TWS_NODE_STATS(X) \
+	X(polls,        "tws_node_poll() calls") \
+	X(rx_frames,    "frames received from the port") \
+	X(rx_segments,  "TCP segments handed to the stack") \
+	X(rx_rejected,  "segments the stack handed back (malformed, not TCP): freed") \
+	X(tx_frames,    "frames the port took") \
+	X(tx_dropped,   "frames the port did not take (TX ring full): freed")
+
+/** Counter snapshot, see TWS_NODE_STATS. */
+struct tws_node_stats {
+#define TWS_X_FIELD(name, desc) uint64_t name;
+	TWS_NODE_STATS(TWS_X_FIELD)
+#undef TWS_X_FIELD
+};
+
+struct tws_node;
+
+/** Create a node. @return NULL with rte_errno EINVAL or ENOMEM. */
+struct tws_node *tws_node_create(const struct tws_node_params *p);
+
+/** Free a node (not its net layer or stack). NULL is a no-op. */
+void tws_node_free(struct tws_node *n);
+
+/**
+ * One iteration of the poll loop at time @p now_us (the caller reads its
+ * clock once per iteration).
+ * @return Frames received plus frames sent: 0 means the iteration was idle.
+ */
+unsigned int tws_node_poll(struct tws_node *n, uint64_t now_us);
+
+/** Read the counters. */
+void tws_node_stats_get(const struct tws_node *n, struct tws_node_stats *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Shared pieces of tws-bench: sub-command table, EAL start, JSON output. */
+/* Shared pieces of tws-bench: sub-command table, the Linux reference, workload helpers. */
 #ifndef TWS_BENCH_H
 #define TWS_BENCH_H
 
@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "app_util.h"
 
 /*
  * A sub-command. parse() reads its options (before the EAL starts) and
@@ -53,12 +55,6 @@ struct bench_linux_result {
  * -EPIPE if the child died, or the failure to set up sockets or the namespace.
  */
 int bench_linux_churn(double seconds, unsigned int concurrency, struct bench_linux_result *r);
-
-/* Parse an unsigned integer option value with suffixes k/M/G (x1000). */
-int bench_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
-
-/* CPU model name from /proc/cpuinfo. */
-const char *bench_cpu_model(void);
 
 /* Deterministic PRNG (splitmix64) for workloads: same seed, same run. */
 static inline uint64_t

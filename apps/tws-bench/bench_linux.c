@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app_linux.h"
 #include "bench.h"
 
 #define LX_MSG_SIZE 100			/* request and response, as in twstack's run */
@@ -107,21 +108,6 @@ struct lx_srv_conn {
 	uint8_t got;			/* request bytes read */
 };
 
-/* What the child writes into the pipe. */
-struct lx_report {
-	int rc;
-	struct bench_linux_result r;
-};
-
-static uint64_t
-lx_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 static double
 lx_tv(const struct timeval *tv)
 {
@@ -146,55 +132,6 @@ lx_thread_cpu(const struct rusage *start, struct timeval *user, struct timeval *
 	getrusage(RUSAGE_THREAD, &end);
 	timersub(&end.ru_utime, &start->ru_utime, user);
 	timersub(&end.ru_stime, &start->ru_stime, sys);
-}
-
-/*
- * "tw" of /proc/net/sockstat: per network namespace since Linux 5.19 (the
- * tw_refcount of the namespace's death row), read through /proc/net, which
- * follows the reading thread's namespace. 0 if it cannot be read.
- */
-static uint64_t
-lx_sockstat_tw(void)
-{
-	char buf[512];
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	fd = open("/proc/net/sockstat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strstr(buf, "TCP:");
-	if (p == NULL)
-		return 0;
-	p = strstr(p, " tw ");
-	if (p == NULL)
-		return 0;
-	return strtoull(p + 4, NULL, 10);
-}
-
-/* A small unsigned integer from a /proc/sys file; 0 if it cannot be read. */
-static uint64_t
-lx_read_sysctl(const char *path)
-{
-	char buf[64];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
 }
 
 /*
@@ -346,7 +283,7 @@ lx_client(void *arg)
 	}
 	nfree = run->conc;
 
-	t0 = lx_now();
+	t0 = app_now_ns();
 	deadline = t0 + (uint64_t)(run->seconds * (double)NS_PER_S);
 	next_sample = t0;
 	now = t0;
@@ -355,7 +292,7 @@ lx_client(void *arg)
 		int timeout = 10, n, k;
 
 		if (now >= next_sample) {
-			uint64_t tw = lx_sockstat_tw();
+			uint64_t tw = app_sockstat_tw();
 
 			if (tw > run->tw_peak)
 				run->tw_peak = tw;
@@ -392,13 +329,13 @@ lx_client(void *arg)
 			if (rc > 0)
 				run->connections++;
 		}
-		now = lx_now();
+		now = app_now_ns();
 	}
 	run->elapsed = (double)(now - t0) / (double)NS_PER_S;
 
 	/* The TIME_WAIT count is highest now: it only grows during a run shorter than 60 s. */
 	{
-		uint64_t tw = lx_sockstat_tw();
+		uint64_t tw = app_sockstat_tw();
 
 		if (tw > run->tw_peak)
 			run->tw_peak = tw;
@@ -549,7 +486,7 @@ lx_server(void *arg)
 
 	getrusage(RUSAGE_THREAD, &ru0);
 	/* Hard cap: the server stops by itself even if the client never sets stop. */
-	hard = lx_now() + (uint64_t)((run->seconds + LX_SERVER_CAP_S) * (double)NS_PER_S);
+	hard = app_now_ns() + (uint64_t)((run->seconds + LX_SERVER_CAP_S) * (double)NS_PER_S);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0) {
 		lx_err_note(&run->srv_err, "epoll_create1", errno);
@@ -563,7 +500,7 @@ lx_server(void *arg)
 			goto out;
 		}
 	}
-	while (!atomic_load_explicit(&run->stop, memory_order_relaxed) && lx_now() < hard) {
+	while (!atomic_load_explicit(&run->stop, memory_order_relaxed) && app_now_ns() < hard) {
 		int n = epoll_wait(ep, ev, LX_EVENTS, 10);
 
 		for (i = 0; i < n; i++) {
@@ -620,29 +557,6 @@ fail:
 	return rc;
 }
 
-/* A new network namespace has lo down; without it nothing reaches 127/8. */
-static int
-lx_lo_up(void)
-{
-	struct ifreq ifr;
-	int fd, rc = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name) - 1);
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
-		rc = -errno;
-	} else {
-		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-			rc = -errno;
-	}
-	close(fd);
-	return rc;
-}
-
 /*
  * Private network namespace: plain CLONE_NEWNET as root; without
  * CAP_SYS_ADMIN, inside a new user namespace (allowed unprivileged on most
@@ -668,7 +582,7 @@ lx_isolate(struct bench_linux_result *r)
 			return 0;
 		}
 	}
-	rc = lx_lo_up();
+	rc = app_lo_up();
 	return rc < 0 ? rc : 1;
 }
 
@@ -766,7 +680,7 @@ lx_child(double seconds, unsigned int conc, struct bench_linux_result *r)
 		return rc;
 	r->netns = rc;
 	if (!r->netns)
-		tw_before = lx_sockstat_tw();
+		tw_before = app_sockstat_tw();
 
 	/* Client and server ends of every connection, plus the server's lingering ones. */
 	need = (rlim_t)conc * 4 + LX_NB_LISTEN + 64;
@@ -807,7 +721,7 @@ lx_child(double seconds, unsigned int conc, struct bench_linux_result *r)
 	if (!r->netns && tw_before > 0)
 		lx_note_append(r, "; tw includes %" PRIu64 " from before", tw_before);
 	/* Past tcp_max_tw_buckets the kernel closes without TIME_WAIT: the peak is a cap. */
-	tw_max = lx_read_sysctl("/proc/sys/net/ipv4/tcp_max_tw_buckets");
+	tw_max = app_read_u64_file("/proc/sys/net/ipv4/tcp_max_tw_buckets");
 	if (tw_max > 0 && run->tw_peak >= tw_max - tw_max / 100)
 		lx_note_append(r, "; tw capped: tcp_max_tw_buckets=%" PRIu64, tw_max);
 	lx_note_err(r, "client", &run->cli_err);
@@ -821,104 +735,30 @@ out:
 	return rc;
 }
 
+struct lx_args {
+	double seconds;
+	unsigned int conc;
+};
+
 static int
-lx_write_all(int fd, const void *buf, size_t len)
+lx_child_main(void *arg, void *report)
 {
-	const char *p = buf;
+	const struct lx_args *a = arg;
 
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Read the child's report, waiting no later than `until` (CLOCK_MONOTONIC ns). */
-static int
-lx_read_report(int fd, struct lx_report *rep, uint64_t until)
-{
-	char *p = (char *)rep;
-	size_t left = sizeof(*rep);
-
-	while (left > 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = lx_now();
-		ssize_t n;
-		int prc;
-
-		if (now >= until)
-			return -ETIMEDOUT;
-		prc = poll(&pfd, 1, (int)((until - now) / 1000000 + 1));
-		if (prc < 0 && errno == EINTR)
-			continue;
-		if (prc < 0)
-			return -errno;
-		if (prc == 0)
-			return -ETIMEDOUT;
-		n = read(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;	/* the child died before reporting */
-		p += n;
-		left -= (size_t)n;
-	}
-	return 0;
+	return lx_child(a->seconds, a->conc, report);
 }
 
 int
 bench_linux_churn(double seconds, unsigned int concurrency, struct bench_linux_result *r)
 {
-	struct lx_report rep;
-	uint64_t until;
-	int pfd[2], rc, status;
-	pid_t pid, parent = getpid();
+	struct lx_args a = { seconds, concurrency == 0 ? LX_DEFAULT_CONC : concurrency };
+	int rc;
 
 	if (r == NULL || !isfinite(seconds) || seconds <= 0.0 || seconds > LX_MAX_SECONDS ||
 	    concurrency > LX_MAX_CONC)
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
-	if (concurrency == 0)
-		concurrency = LX_DEFAULT_CONC;
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		return rc;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		/* Bounded even if the caller dies: the child goes with it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		memset(&rep, 0, sizeof(rep));
-		rep.rc = lx_child(seconds, concurrency, &rep.r);
-		_exit(lx_write_all(pfd[1], &rep, sizeof(rep)) == 0 ? 0 : 1);
-	}
-	close(pfd[1]);
-	until = lx_now() + (uint64_t)((seconds + LX_REPORT_CAP_S) * (double)NS_PER_S);
-	rc = lx_read_report(pfd[0], &rep, until);
-	close(pfd[0]);
-	if (rc == -ETIMEDOUT)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rc < 0)
-		return rc;
-	if (rep.r.note[sizeof(rep.r.note) - 1] != '\0')
-		rep.r.note[sizeof(rep.r.note) - 1] = '\0';
-	*r = rep.r;
-	return rep.rc;
+	rc = app_child_run(lx_child_main, &a, r, sizeof(*r), seconds + LX_REPORT_CAP_S);
+	r->note[sizeof(r->note) - 1] = '\0';
+	return rc;
 }

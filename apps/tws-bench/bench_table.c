@@ -94,11 +94,12 @@ table_parse(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (bench_parse_u64("--entries", optarg, 1000, 100000000, &opt.entries))
+			if (app_parse_u64("tws-bench", "--entries", optarg,
+					  1000, 100000000, &opt.entries))
 				return -1;
 			break;
 		case 'S':
-			if (bench_parse_u64("--seed", optarg, 0, UINT64_MAX, &opt.seed))
+			if (app_parse_u64("tws-bench", "--seed", optarg, 0, UINT64_MAX, &opt.seed))
 				return -1;
 			break;
 		case 'R':
@@ -118,18 +119,6 @@ table_parse(int argc, char **argv)
 	}
 	/* The table, rte_hash (about 64 bytes per key with its key store), slack. */
 	return (long)((table_mem((uint32_t)opt.entries) + opt.entries * 80) >> 20) + 256;
-}
-
-static uint64_t
-heap_used(void)
-{
-	struct rte_malloc_socket_stats s;
-	uint64_t used = 0;
-
-	for (unsigned int i = 0; i < rte_socket_count(); i++)
-		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &s) == 0)
-			used += s.heap_allocsz_bytes;
-	return used;
 }
 
 static void
@@ -222,17 +211,17 @@ run_tws(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_ke
 
 	/* Memory for N entries minus memory for none. */
 	p0.max_tw = 0;
-	m0 = heap_used();
+	m0 = app_dpdk_heap_used();
 	t = tws_table_create(&p0);
-	m1 = heap_used();
+	m1 = app_dpdk_heap_used();
 	tws_table_free(t);
 	if (t == NULL)
 		return -1;
 	uint64_t base = m1 - m0;
 
-	m0 = heap_used();
+	m0 = app_dpdk_heap_used();
 	t = tws_table_create(&p);
-	m1 = heap_used();
+	m1 = app_dpdk_heap_used();
 	if (t == NULL) {
 		fprintf(stderr, "tws-bench: cannot create the table: %s\n", rte_strerror(rte_errno));
 		return -1;
@@ -299,9 +288,9 @@ run_rte(uint32_t n, const struct tws_tuple *keys, const struct tws_tuple *hit_ke
 	uint64_t m0, m1, t0;
 	struct rte_hash *h;
 
-	m0 = heap_used();
+	m0 = app_dpdk_heap_used();
 	h = rte_hash_create(&hp);
-	m1 = heap_used();
+	m1 = app_dpdk_heap_used();
 	if (h == NULL) {
 		fprintf(stderr, "tws-bench: rte_hash_create failed: %s\n", rte_strerror(rte_errno));
 		return -1;
@@ -365,7 +354,7 @@ table_run(void)
 		hit_order[i] = keys[perm[i]];
 	/* Miss keys are distinct from every key and hash anywhere: their order is immaterial. */
 	if (!opt.json)
-		printf("tws-bench table: %u TIME_WAIT entries, %s\n", n, bench_cpu_model());
+		printf("tws-bench table: %u TIME_WAIT entries, %s\n", n, app_cpu_model());
 	if (run_tws(n, keys, hit_order, misses, &tw) != 0)
 		goto out;
 	if (have_rte && run_rte(n, keys, hit_order, misses, &rh) != 0)
@@ -386,7 +375,7 @@ table_run(void)
 		jnum("insert_ratio", rh.insert / tw.insert, have_rte, false);
 		jnum("lookup_hit_ratio", rh.hit / tw.hit, have_rte, false);
 		jnum("lookup_miss_ratio", rh.miss / tw.miss, have_rte, false);
-		printf("  \"cpu\": \"%s\",\n", bench_cpu_model());
+		printf("  \"cpu\": \"%s\",\n", app_cpu_model());
 		printf("  \"cores\": %ld,\n", sysconf(_SC_NPROCESSORS_ONLN));
 		printf("  \"tsc_hz\": %" PRIu64 "\n}\n", rte_get_tsc_hz());
 	} else {

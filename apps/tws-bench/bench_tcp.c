@@ -22,15 +22,8 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "app_churn.h"
 #include "bench.h"
-#include "tws_tcp.h"
-
-#define REQ_LEN 100
-#define RESP_LEN 100
-#define BURST 64
-#define SERVER_ADDR RTE_BE32(0xc6120002)   /* 198.18.0.2 */
-#define CLIENT_BASE 0xc6130000u            /* 198.19.0.0/16: client addresses */
-#define SERVER_PORT RTE_BE16(80)
 
 static struct {
 	double seconds;
@@ -41,17 +34,6 @@ static struct {
 	bool sw_csum;
 	uint32_t max_tw;
 } opt = { .seconds = 5, .concurrency = 256, .clients = 512 };
-
-struct side {
-	struct tws_stack *st;
-	uint64_t completed;
-	uint64_t err_reset, err_refused, err_timeout, err_addr, err_other, err_data;
-};
-
-static struct side cli, srv;
-static uint32_t next_client;
-static uint32_t want_connects;
-static uint8_t payload[RESP_LEN];
 
 static void
 tcp_usage(FILE *f)
@@ -76,7 +58,7 @@ tcp_usage(FILE *f)
 		"\n"
 		"JSON: tws_cps, connections, tw_entries_peak, errors, cycles_per_conn,\n"
 		"segments_per_conn, cpu, tsc_hz (and linux_cps, ratio with --vs-linux).\n",
-		REQ_LEN, RESP_LEN);
+		APP_CHURN_REQ_LEN, APP_CHURN_RESP_LEN);
 }
 
 static uint32_t
@@ -122,17 +104,18 @@ tcp_parse(int argc, char **argv)
 			break;
 		}
 		case 'c':
-			if (bench_parse_u64("--concurrency", optarg, 1, 1 << 20, &v) != 0)
+			if (app_parse_u64("tws-bench", "--concurrency", optarg,
+					  1, 1 << 20, &v) != 0)
 				return -1;
 			opt.concurrency = (uint32_t)v;
 			break;
 		case 'a':
-			if (bench_parse_u64("--clients", optarg, 1, 65535, &v) != 0)
+			if (app_parse_u64("tws-bench", "--clients", optarg, 1, 65535, &v) != 0)
 				return -1;
 			opt.clients = (uint32_t)v;
 			break;
 		case 't':
-			if (bench_parse_u64("--max-tw", optarg, 1, 1u << 30, &v) != 0)
+			if (app_parse_u64("tws-bench", "--max-tw", optarg, 1, 1u << 30, &v) != 0)
 				return -1;
 			opt.max_tw = (uint32_t)v;
 			break;
@@ -157,228 +140,62 @@ tcp_parse(int argc, char **argv)
 	return (long)mb;
 }
 
-static void
-start_connects(void)
-{
-	struct tws_connect_params p[BURST];
-	struct tws_conn *conns[BURST];
-	int rc[BURST];
-
-	while (want_connects > 0) {
-		unsigned int n = RTE_MIN(want_connects, (uint32_t)BURST);
-
-		for (unsigned int i = 0; i < n; i++) {
-			uint32_t a = CLIENT_BASE + 1 + next_client++ % opt.clients;
-
-			p[i] = (struct tws_connect_params){ .laddr = rte_cpu_to_be_32(a),
-				.raddr = SERVER_ADDR, .rport = SERVER_PORT };
-		}
-
-		unsigned int ok = tws_connect_burst(cli.st, p, conns, rc, n);
-
-		want_connects -= ok;
-		for (unsigned int i = 0; i < n; i++) {
-			if (rc[i] == -EADDRNOTAVAIL)
-				cli.err_addr++;
-			else if (rc[i] != 0)
-				cli.err_other++;
-		}
-		if (ok < n)
-			return; /* try again next loop */
-	}
-}
-
-static void
-client_event(struct tws_stack *st, const struct tws_event *ev, void *arg)
-{
-	uint8_t buf[RESP_LEN * 2];
-	uintptr_t got = (uintptr_t)ev->udata;
-
-	(void)st;
-	(void)arg;
-	switch (ev->type) {
-	case TWS_EV_CONNECTED:
-		if (tws_send(ev->conn, payload, REQ_LEN) != REQ_LEN)
-			cli.err_other++;
-		break;
-	case TWS_EV_DATA: {
-		int r = tws_recv(ev->conn, buf, sizeof(buf));
-
-		if (r > 0)
-			got += (uintptr_t)r;
-		tws_conn_set_udata(ev->conn, (void *)got);
-		if (got >= RESP_LEN) {
-			if (got != RESP_LEN || memcmp(buf, payload, (size_t)r) != 0)
-				cli.err_data++;
-			tws_close(ev->conn);
-		}
-		break;
-	}
-	case TWS_EV_CLOSED:
-		if (got == RESP_LEN)
-			cli.completed++;
-		else
-			cli.err_other++;
-		want_connects++;
-		break;
-	case TWS_EV_RESET:
-		cli.err_reset++;
-		want_connects++;
-		break;
-	case TWS_EV_ERROR:
-		if (ev->error == ECONNREFUSED)
-			cli.err_refused++;
-		else
-			cli.err_timeout++;
-		want_connects++;
-		break;
-	default:
-		break;
-	}
-}
-
-static void
-server_event(struct tws_stack *st, const struct tws_event *ev, void *arg)
-{
-	uint8_t buf[REQ_LEN * 2];
-
-	(void)st;
-	(void)arg;
-	switch (ev->type) {
-	case TWS_EV_DATA: {
-		int r = tws_recv(ev->conn, buf, sizeof(buf));
-
-		if (r == REQ_LEN)
-			tws_send(ev->conn, payload, RESP_LEN);
-		else
-			srv.err_data++;
-		break;
-	}
-	case TWS_EV_PEER_CLOSED:
-		tws_close(ev->conn);
-		break;
-	case TWS_EV_CLOSED:
-		srv.completed++;
-		break;
-	case TWS_EV_RESET:
-		srv.err_reset++;
-		break;
-	case TWS_EV_ERROR:
-		srv.err_timeout++;
-		break;
-	default:
-		break;
-	}
-}
-
-static struct tws_stack *
-make_stack(const char *name, struct rte_mempool *mp, tws_event_cb cb, uint32_t max_conns,
-	   uint32_t max_tw, uint32_t dests, uint64_t now_us)
-{
-	struct tws_stack_params p = {
-		.name = name, .socket_id = (int)rte_socket_id(), .max_conns = max_conns, .mp = mp,
-		.start_us = now_us, .event_cb = cb, .tx_csum_offload = !opt.sw_csum,
-		.tx_queue_size = 1u << 16, .max_dests = dests,
-	};
-
-	tws_tcp_knobs_default(&p.knobs);
-	p.knobs.max_tw = max_tw;
-
-	struct tws_stack *st = tws_stack_create(&p);
-
-	if (st == NULL)
-		fprintf(stderr, "tws-bench tcp: cannot create stack %s: %s\n", name,
-			rte_strerror(rte_errno));
-	return st;
-}
-
-/* Hand packets from one stack to the other, as a NIC with checksum offload would. */
-static uint64_t
-wire(struct tws_stack *from, struct tws_stack *to, uint64_t now_us)
-{
-	struct rte_mbuf *pkts[BURST], *rej[BURST];
-	int32_t reason[BURST];
-	uint64_t moved = 0;
-	uint16_t n;
-
-	while ((n = tws_stack_tx_burst(from, pkts, BURST)) > 0) {
-		if (!opt.sw_csum)
-			for (uint16_t i = 0; i < n; i++)
-				pkts[i]->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD |
-						    RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-
-		uint16_t acc = tws_stack_rx_burst(to, pkts, rej, reason, n, now_us);
-
-		if (acc < n)
-			rte_pktmbuf_free_bulk(rej, (unsigned int)(n - acc));
-		moved += n;
-	}
-	return moved;
-}
-
 static int
 tcp_run(void)
 {
 	uint64_t hz = rte_get_tsc_hz();
-	uint32_t max_conns = opt.concurrency * 2 + 1024;
 	unsigned int nb_mbufs = (opt.concurrency * 8 + 65536) | 1;
 	struct rte_mempool *mp = rte_pktmbuf_pool_create("bench_tcp", nb_mbufs, 512, 0,
 							 RTE_MBUF_DEFAULT_BUF_SIZE,
 							 (int)rte_socket_id());
+	struct app_churn ch;
 
 	if (mp == NULL) {
 		fprintf(stderr, "tws-bench tcp: mbuf pool: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	for (unsigned int i = 0; i < sizeof(payload); i++)
-		payload[i] = (uint8_t)('a' + i % 26);
 
 	uint64_t base_us = 1000000;
 
-	cli.st = make_stack("bench_cli", mp, client_event, max_conns, tw_capacity(),
-			    opt.clients + 16, base_us);
-	srv.st = make_stack("bench_srv", mp, server_event, max_conns, 65536, 16, base_us);
-	if (cli.st == NULL || srv.st == NULL)
+	if (app_churn_init(&ch, &(struct app_churn_params){ .prog = "tws-bench tcp", .mp = mp,
+			   .concurrency = opt.concurrency, .clients = opt.clients,
+			   .max_tw = tw_capacity(), .sw_csum = opt.sw_csum,
+			   .start_us = base_us }) != 0) {
+		rte_mempool_free(mp);
 		return 1;
-	if (tws_listen(srv.st, SERVER_ADDR, SERVER_PORT, NULL) != 0)
-		return 1;
+	}
 
 	uint64_t t0 = rte_rdtsc();
 	uint64_t end = t0 + (uint64_t)(opt.seconds * (double)hz);
-	uint64_t tw_peak = 0, segs = 0, last_ms = 0, iters = 0;
+	uint64_t tw_peak = 0, last_ms = 0;
 	uint64_t now_us = base_us, t;
 
-	want_connects = opt.concurrency;
 	while ((t = rte_rdtsc()) < end) {
 		now_us = base_us + (t - t0) * 1000000 / hz;
-		start_connects();
-		segs += wire(cli.st, srv.st, now_us);
-		segs += wire(srv.st, cli.st, now_us);
+		app_churn_step(&ch, now_us);
 		if (now_us / 1000 != last_ms) {
 			struct tws_stack_stats s;
 
 			last_ms = now_us / 1000;
-			tws_stack_poll(cli.st, now_us);
-			tws_stack_poll(srv.st, now_us);
-			tws_stack_stats_get(cli.st, &s);
+			app_churn_poll(&ch, now_us);
+			tws_stack_stats_get(ch.cli, &s);
 			if (s.tw_entries > tw_peak)
 				tw_peak = s.tw_entries;
 		}
-		iters++;
 	}
 
 	uint64_t cycles = rte_rdtsc() - t0;
 	double secs = (double)cycles / (double)hz;
 	struct tws_stack_stats cs, ss;
 
-	tws_stack_stats_get(cli.st, &cs);
-	tws_stack_stats_get(srv.st, &ss);
+	tws_stack_stats_get(ch.cli, &cs);
+	tws_stack_stats_get(ch.srv, &ss);
 	if (cs.tw_entries > tw_peak)
 		tw_peak = cs.tw_entries;
 
-	double cps = (double)cli.completed / secs;
-	uint64_t errors = cli.err_reset + cli.err_refused + cli.err_timeout + cli.err_addr +
-			  cli.err_other + cli.err_data + srv.err_data + srv.err_reset;
+	double cps = (double)ch.completed / secs;
+	uint64_t errors = app_churn_errors(&ch), segs = ch.segs;
+	const struct app_churn_errors *ce = &ch.cli_err, *se = &ch.srv_err;
 	struct bench_linux_result lr;
 	int lrc = -1;
 
@@ -399,10 +216,10 @@ tcp_run(void)
 
 	if (!opt.json) {
 		printf("twstack: %" PRIu64 " connections in %.2f s = %.0f connections/s on one lcore\n",
-		       cli.completed, secs, cps);
+		       ch.completed, secs, cps);
 		printf("  %.0f cycles per connection (both ends), %.2f segments per connection\n",
-		       bench_per_op(cycles, cli.completed),
-		       cli.completed ? (double)segs / (double)cli.completed : 0.0);
+		       bench_per_op(cycles, ch.completed),
+		       ch.completed ? (double)segs / (double)ch.completed : 0.0);
 		printf("  TIME_WAIT entries on the client: peak %" PRIu64 "\n", tw_peak);
 		printf("  errors: %" PRIu64 "\n", errors);
 		if (lrc == 0)
@@ -418,16 +235,16 @@ tcp_run(void)
 		       "\"csum\": \"%s\", ",
 		       secs, opt.concurrency, opt.clients, opt.sw_csum ? "software" : "offload");
 		printf("\"connections\": %" PRIu64 ", \"tws_cps\": %.0f, \"tw_entries_peak\": %"
-		       PRIu64 ", ", cli.completed, cps, tw_peak);
+		       PRIu64 ", ", ch.completed, cps, tw_peak);
 		printf("\"errors\": {\"total\": %" PRIu64 ", \"reset\": %" PRIu64
 		       ", \"refused\": %" PRIu64 ", \"timeout\": %" PRIu64 ", \"addr_not_avail\": %"
 		       PRIu64 ", \"data\": %" PRIu64 ", \"other\": %" PRIu64 "}, ",
-		       errors, cli.err_reset + srv.err_reset, cli.err_refused,
-		       cli.err_timeout, cli.err_addr, cli.err_data + srv.err_data, cli.err_other);
+		       errors, ce->reset + se->reset, ce->refused,
+		       ce->timeout, ce->addr, ce->data + se->data, ce->other);
 		printf("\"cycles_per_conn\": %.0f, \"segments_per_conn\": %.2f, "
 		       "\"retransmits\": %" PRIu64 ", \"tw_overflow\": %" PRIu64 ", ",
-		       bench_per_op(cycles, cli.completed),
-		       cli.completed ? (double)segs / (double)cli.completed : 0.0,
+		       bench_per_op(cycles, ch.completed),
+		       ch.completed ? (double)segs / (double)ch.completed : 0.0,
 		       cs.retransmits + ss.retransmits, cs.tw_overflow);
 		if (opt.vs_linux && lrc == 0)
 			printf("\"linux_cps\": %.0f, \"linux_connections\": %" PRIu64
@@ -437,11 +254,9 @@ tcp_run(void)
 			       lr.cps, lr.connections, lr.errors, lr.netns ? "true" : "false",
 			       linux_cpu, lr.tw_peak, lr.cps > 0 ? cps / lr.cps : 0.0,
 			       linux_per_cpu > 0 ? cps / linux_per_cpu : 0.0);
-		printf("\"cpu\": \"%s\", \"tsc_hz\": %" PRIu64 "}\n", bench_cpu_model(), hz);
+		printf("\"cpu\": \"%s\", \"tsc_hz\": %" PRIu64 "}\n", app_cpu_model(), hz);
 	}
-	(void)iters;
-	tws_stack_free(cli.st);
-	tws_stack_free(srv.st);
+	app_churn_free(&ch);
 	rte_mempool_free(mp);
 	return errors == 0 ? 0 : 3;
 }

@@ -111,15 +111,16 @@ timer_parse(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (bench_parse_u64("--pending", optarg, 1000, 100000000, &opt.pending))
+			if (app_parse_u64("tws-bench", "--pending", optarg,
+					  1000, 100000000, &opt.pending))
 				return -1;
 			break;
 		case 's':
-			if (bench_parse_u64("--spread", optarg, 16, 600000, &opt.spread))
+			if (app_parse_u64("tws-bench", "--spread", optarg, 16, 600000, &opt.spread))
 				return -1;
 			break;
 		case 'S':
-			if (bench_parse_u64("--seed", optarg, 0, UINT64_MAX, &opt.seed))
+			if (app_parse_u64("tws-bench", "--seed", optarg, 0, UINT64_MAX, &opt.seed))
 				return -1;
 			break;
 		case 'R':
@@ -452,7 +453,7 @@ timer_run(void)
 
 	if (!opt.json)
 		printf("tws-bench timer: %u pending, deadlines over %" PRIu64 " ticks, %s\n",
-		       n, opt.spread, bench_cpu_model());
+		       n, opt.spread, app_cpu_model());
 	if (run_tws(n, k, dl, dl2, seq, 0, &tws) != 0 ||
 	    run_tws(n, k, dl, dl2, perm, 0, &twsr) != 0 ||
 	    run_tws(n, k, dl, dl2, seq, BURST_MAX, &twsb) != 0 ||
@@ -491,7 +492,7 @@ timer_run(void)
 		json_ratios("", &tws, &rte, have_rte);
 		json_ratios("_rand", &twsr, &rter, have_rte);
 		fprintf(jf, ",\n  \"spread_ticks\": %" PRIu64, opt.spread);
-		fprintf(jf, ",\n  \"cpu\": \"%s\"", bench_cpu_model());
+		fprintf(jf, ",\n  \"cpu\": \"%s\"", app_cpu_model());
 		fprintf(jf, ",\n  \"cores\": %ld", sysconf(_SC_NPROCESSORS_ONLN));
 		fprintf(jf, ",\n  \"tsc_hz\": %" PRIu64 "\n}\n", rte_get_tsc_hz());
 		if (jf != stdout)

@@ -38,37 +38,12 @@ usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"EAL options are optional: by default tws-bench runs with\n"
-		"  --no-pci --no-huge -m <what the command needs> --no-telemetry -l <this cpu>\n"
+		"  --no-pci --no-huge --no-shconf -m <what the command needs> --no-telemetry\n"
+		"  -l <this cpu>\n"
 		"Give your own before '--' to use hugepages, e.g.\n"
 		"  tws-bench --in-memory -l 2 -- timer --pending 4M --json\n"
 		"\n"
 		"'tws-bench <command> --help' lists the command's options.\n");
-}
-
-int
-bench_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	uint64_t v, mul = 1;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end != s && *end != '\0' && end[1] == '\0') {
-		switch (*end) {
-		case 'k': case 'K': mul = 1000; end++; break;
-		case 'm': case 'M': mul = 1000000; end++; break;
-		case 'g': case 'G': mul = 1000000000; end++; break;
-		default: break;
-		}
-	}
-	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
-	    v > max / mul || v * mul < min || v * mul > max) {
-		fprintf(stderr, "tws-bench: %s '%s': expected a number from %llu to %llu\n",
-			opt, s, (unsigned long long)min, (unsigned long long)max);
-		return -EINVAL;
-	}
-	*out = v * mul;
-	return 0;
 }
 
 void
@@ -82,29 +57,6 @@ bench_permutation(uint32_t *a, uint32_t n, uint64_t *seed)
 		a[i] = a[j];
 		a[j] = t;
 	}
-}
-
-const char *
-bench_cpu_model(void)
-{
-	static char model[128] = "unknown";
-	char line[256];
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	if (f == NULL)
-		return model;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *c = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && c != NULL) {
-			c += 2;
-			c[strcspn(c, "\n")] = '\0';
-			snprintf(model, sizeof(model), "%s", c);
-			break;
-		}
-	}
-	fclose(f);
-	return model;
 }
 
 int
@@ -149,43 +101,13 @@ main(int argc, char **argv)
 	if (mem_mb < 0)
 		return 2;
 
-	char mem[32], prefix[64], lcore[16];
-	char *eargv[32];
-	int eargc = 0;
-
-	eargv[eargc++] = argv[0];
-	if (sep >= 0) {
-		for (int i = 1; i < sep && eargc < 31; i++)
-			eargv[eargc++] = argv[i];
-	} else {
-		int cpu = sched_getcpu();
-
-		snprintf(mem, sizeof(mem), "%ld", mem_mb);
-		snprintf(prefix, sizeof(prefix), "tws-bench-%d", (int)getpid());
-		snprintf(lcore, sizeof(lcore), "%d", cpu < 0 ? 0 : cpu);
-		eargv[eargc++] = "--no-pci";
-		eargv[eargc++] = "--no-huge";
-		eargv[eargc++] = "--no-telemetry";
-		eargv[eargc++] = "-m";
-		eargv[eargc++] = mem;
-		eargv[eargc++] = "--file-prefix";
-		eargv[eargc++] = prefix;
-		eargv[eargc++] = "-l";
-		eargv[eargc++] = lcore;
-		eargv[eargc++] = "--log-level";
-		eargv[eargc++] = "lib.eal:error";
-	}
-	eargv[eargc] = NULL;
-	if (rte_eal_init(eargc, eargv) < 0) {
-		fprintf(stderr, "tws-bench: cannot start the DPDK EAL: %s\n"
-			"  (without EAL options tws-bench uses --no-huge -m %ld; with your own, check\n"
-			"   hugepages and memory, or drop them to use the defaults)\n",
-			rte_strerror(rte_errno), mem_mb);
+	/* EAL options are those before '--' if there is one, else the defaults. */
+	if (app_eal_start("tws-bench", argv[0], sep >= 0 ? argv + 1 : NULL, sep >= 0 ? sep - 1 : 0,
+			  mem_mb) != 0)
 		return 1;
-	}
 
 	int rc = cmd->run();
 
-	rte_eal_cleanup();
+	app_eal_stop();
 	return rc;
 }

@@ -179,6 +179,19 @@ tws_port_setup(const struct tws_port_params *p, struct tws_port_info *info)
 		rte_eth_dev_stop(p->port_id);
 		return rc;
 	}
+	if (rte_is_zero_ether_addr(&info->mac)) {
+		/* Some virtual ports (net_ring from rings) have none: a random local one. */
+		rte_eth_random_addr(info->mac.addr_bytes);
+		rc = rte_eth_dev_default_mac_addr_set(p->port_id, &info->mac);
+		if (rc != 0 && rc != -ENOTSUP) {
+			TWS_LOG(tws_runtime_logtype, ERR, "port %u: no MAC address and none can be set: %s",
+				p->port_id, strerror(-rc));
+			rte_eth_dev_stop(p->port_id);
+			return rc;
+		}
+		TWS_LOG(tws_runtime_logtype, INFO, "port %u had no MAC address: using "
+			RTE_ETHER_ADDR_PRT_FMT, p->port_id, RTE_ETHER_ADDR_BYTES(&info->mac));
+	}
 	TWS_LOG(tws_runtime_logtype, INFO,
 		"port %u %s (%s): %u queue pair(s), csum offload rx %s/%s tx %s/%s, rss %s",
 		p->port_id, info->name, info->driver, nq, info->rx_ip_csum ? "ip" : "-",

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What twstack's tools share: option parsing, starting the EAL without a NIC
+ * or hugepages, and reading the memory a process holds (DPDK heap, RSS).
+ */
+#ifndef APP_UTIL_H
+#define APP_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * Parse an unsigned integer option value with suffixes k/M/G (x1000).
+ * On error prints "<prog>: <opt> '<s>': expected a number from <min> to <max>"
+ * and returns -EINVAL; else 0 with *out set.
+ */
+int app_parse_u64(const char *prog, const char *opt, const char *s, uint64_t min, uint64_t max,
+		  uint64_t *out);
+
+/* CPU model name from /proc/cpuinfo ("unknown" if absent). */
+const char *app_cpu_model(void);
+
+/*
+ * Start the DPDK EAL. With user options (user not NULL: the nb_user options
+ * a user gave before '--', maybe none) exactly those after argv0; with
+ * user NULL the defaults, which need no NIC and no hugepages:
+ *   --no-pci --no-huge --no-shconf --no-telemetry -m <mem_mb>
+ *   --file-prefix <prog>-<pid> -l <the current cpu> --log-level lib.eal:error
+ * (--no-shconf: no shared files, so nothing is left in the runtime directory.)
+ * On failure prints one message naming the cause and returns -1; 0 on success.
+ */
+int app_eal_start(const char *prog, char *argv0, char **user, int nb_user, long mem_mb);
+
+/*
+ * rte_eal_cleanup(), then remove the EAL's runtime directory
+ * (/var/run/dpdk/<prefix>) if it is empty, as it is with --no-shconf.
+ */
+void app_eal_stop(void);
+
+/* Bytes the DPDK heaps have lent out, all sockets (rte_malloc statistics). */
+uint64_t app_dpdk_heap_used(void);
+
+/* Resident set size of this process in bytes (/proc/self/statm); 0 if unreadable. */
+uint64_t app_rss_bytes(void);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t app_now_ns(void);
+
+#endif /* APP_UTIL_H */
