@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ tws_test_eal_init(const char *prog, unsigned int nb_lcores, unsigned int mem_mb)
 	argv[argc++] = "--no-pci";
 	argv[argc++] = "--no-huge";
 	argv[argc++] = "--no-telemetry";
+	argv[argc++] = "--no-shconf"; /* nothing left in /var/run/dpdk per run */
 	argv[argc++] = "-m";
 	argv[argc++] = mem;
 	argv[argc++] = "--file-prefix";
@@ -86,7 +88,12 @@ tws_test_run(const struct tws_test_case *cases, unsigned int n)
 		}
 		fflush(stdout);
 	}
-	if (eal_started)
+	if (eal_started) {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 		rte_eal_cleanup();
+		rmdir(dir); /* fails harmlessly if something is still in it */
+	}
 	return failed == 0 ? 0 : 1;
 }
