@@ -196,11 +196,10 @@ tcp_run(void)
 	double cps = (double)ch.completed / secs;
 	uint64_t errors = app_churn_errors(&ch), segs = ch.segs;
 	const struct app_churn_errors *ce = &ch.cli_err, *se = &ch.srv_err;
-	struct bench_linux_result lr;
+	struct bench_linux_result lr = { 0 };
 	int lrc = -1;
 
 	if (opt.vs_linux) {
-		memset(&lr, 0, sizeof(lr));
 		lrc = bench_linux_churn(opt.seconds, 0, &lr);
 		if (lrc != 0)
 			fprintf(stderr, "tws-bench tcp: the Linux run failed: %s\n", strerror(-lrc));
