@@ -663,7 +663,8 @@ const struct tws_tuple *tws_conn_tuple(const struct tws_conn *c);
 struct tws_conn_info {
 	enum tws_tcp_state state;
 	uint32_t iss, irs, snd_una, snd_nxt, snd_max, rcv_nxt;
-	uint32_t snd_wnd, rcv_wnd, cwnd, ssthresh;
+	uint32_t snd_wnd, cwnd, ssthresh;
+	uint32_t rcv_wnd;          /**< RCV.WND in force: furthest edge announced - rcv_nxt */
 	uint32_t rto_ms, srtt_us;
 	uint16_t mss;              /**< segment size we send */
 	uint8_t snd_wscale, rcv_wscale;

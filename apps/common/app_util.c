@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -65,46 +67,111 @@ app_cpu_model(void)
 	return model;
 }
 
+/* Does one of the user's EAL options have one of these names ("-l" also matches "-l0-3")? */
+static bool
+user_has(char **user, int nb_user, const char *const *names)
+{
+	for (int i = 0; i < nb_user; i++) {
+		for (const char *const *n = names; *n != NULL; n++) {
+			size_t len = strlen(*n);
+
+			if (strncmp(user[i], *n, len) != 0)
+				continue;
+			/* "--opt", "--opt=v"; a short option may carry its value: "-l0". */
+			if (user[i][len] == '\0' || user[i][len] == '=' || (*n)[1] != '-')
+				return true;
+		}
+	}
+	return false;
+}
+
 int
 app_eal_start(const char *prog, char *argv0, char **user, int nb_user, long mem_mb)
 {
+	static const char *const pci[] = { "--no-pci", "-a", "--allow", "-b", "--block", NULL };
+	static const char *const no_huge[] = { "--no-huge", NULL };
+	/* Memory sizes, or hugepages asked for: the user's memory, not ours. */
+	static const char *const mem_own[] = { "-m", "--socket-mem", "--in-memory", "--huge-dir",
+					       "--huge-unlink", "--legacy-mem", NULL };
+	static const char *const shconf[] = { "--no-shconf", "--in-memory", "--proc-type", NULL };
+	static const char *const telemetry[] = { "--telemetry", "--no-telemetry", NULL };
+	static const char *const fprefix[] = { "--file-prefix", NULL };
+	static const char *const cores[] = { "-l", "-c", "--lcores", NULL };
 	char mem[32], prefix[64], lcore[16];
-	char *eargv[32];
-	int eargc = 0;
+	char *eargv[64];
+	int eargc = 0, cpu = sched_getcpu();
 
+	if (user == NULL)
+		nb_user = 0;
+	if (nb_user > 40) {
+		fprintf(stderr, "%s: %d EAL options: at most 40 are taken\n", prog, nb_user);
+		return -1;
+	}
+	snprintf(mem, sizeof(mem), "%ld", mem_mb);
+	/* Unique per process: two --no-huge processes must not share a prefix. */
+	snprintf(prefix, sizeof(prefix), "%s-%d", prog, (int)getpid());
+	snprintf(lcore, sizeof(lcore), "%d", cpu < 0 ? 0 : cpu);
+
+	/* A default is left out when the user gave an option of its kind. */
 	eargv[eargc++] = argv0;
-	if (user != NULL) {
-		for (int i = 0; i < nb_user && eargc < 31; i++)
-			eargv[eargc++] = user[i];
-	} else {
-		int cpu = sched_getcpu();
-
-		snprintf(mem, sizeof(mem), "%ld", mem_mb);
-		/* Unique per process: two --no-huge processes must not share a prefix. */
-		snprintf(prefix, sizeof(prefix), "%s-%d", prog, (int)getpid());
-		snprintf(lcore, sizeof(lcore), "%d", cpu < 0 ? 0 : cpu);
+	if (!user_has(user, nb_user, pci))
 		eargv[eargc++] = "--no-pci";
+	if (!user_has(user, nb_user, no_huge) && !user_has(user, nb_user, mem_own))
 		eargv[eargc++] = "--no-huge";
-		eargv[eargc++] = "--no-shconf";
-		eargv[eargc++] = "--no-telemetry";
+	if (!user_has(user, nb_user, mem_own)) {
 		eargv[eargc++] = "-m";
 		eargv[eargc++] = mem;
+	}
+	if (!user_has(user, nb_user, shconf))
+		eargv[eargc++] = "--no-shconf";
+	if (!user_has(user, nb_user, telemetry))
+		eargv[eargc++] = "--no-telemetry";
+	if (!user_has(user, nb_user, fprefix)) {
 		eargv[eargc++] = "--file-prefix";
 		eargv[eargc++] = prefix;
+	}
+	if (!user_has(user, nb_user, cores)) {
 		eargv[eargc++] = "-l";
 		eargv[eargc++] = lcore;
-		eargv[eargc++] = "--log-level";
-		eargv[eargc++] = "lib.eal:error";
 	}
+	eargv[eargc++] = "--log-level";	/* before the user's: a later --log-level wins */
+	eargv[eargc++] = "lib.eal:error";
+	for (int i = 0; i < nb_user; i++)
+		eargv[eargc++] = user[i];
 	eargv[eargc] = NULL;
 	if (rte_eal_init(eargc, eargv) < 0) {
+		const char *dir = rte_eal_get_runtime_dir();
+
+		if (dir != NULL && dir[0] != '\0')
+			rmdir(dir); /* made before the failure; empty with --no-shconf */
 		fprintf(stderr, "%s: cannot start the DPDK EAL: %s\n"
-			"  (without EAL options %s uses --no-huge -m %ld; with your own, check\n"
-			"   hugepages and memory, or drop them to use the defaults)\n",
+			"  (by default %s uses --no-huge -m %ld; if you gave hugepage or\n"
+			"   memory options, check hugepages and memory, or drop them)\n",
 			prog, rte_strerror(rte_errno), prog, mem_mb);
 		return -1;
 	}
 	return 0;
+}
+
+volatile sig_atomic_t app_stop_requests;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	app_stop_requests++;
+}
+
+void
+app_stop_signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 void

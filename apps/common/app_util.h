@@ -6,6 +6,7 @@
 #ifndef APP_UTIL_H
 #define APP_UTIL_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,15 +22,24 @@ int app_parse_u64(const char *prog, const char *opt, const char *s, uint64_t min
 const char *app_cpu_model(void);
 
 /*
- * Start the DPDK EAL. With user options (user not NULL: the nb_user options
- * a user gave before '--', maybe none) exactly those after argv0; with
- * user NULL the defaults, which need no NIC and no hugepages:
- *   --no-pci --no-huge --no-shconf --no-telemetry -m <mem_mb>
+ * Start the DPDK EAL with defaults that need no NIC and no hugepages,
+ *   --no-pci --no-huge -m <mem_mb> --no-shconf --no-telemetry
  *   --file-prefix <prog>-<pid> -l <the current cpu> --log-level lib.eal:error
- * (--no-shconf: no shared files, so nothing is left in the runtime directory.)
+ * followed by the nb_user options a user gave before '--' (user may be NULL).
+ * A default is left out when the user gives an option of its kind: -a/-b
+ * drop --no-pci; --in-memory, --huge-dir, -m, --socket-mem drop --no-huge
+ * (and -m); --in-memory drops --no-shconf; -l/-c/--lcores drop -l; and
+ * --file-prefix, --telemetry theirs. So `--vdev=...` alone keeps every
+ * default, and (--no-shconf) nothing is left in the runtime directory.
  * On failure prints one message naming the cause and returns -1; 0 on success.
  */
 int app_eal_start(const char *prog, char *argv0, char **user, int nb_user, long mem_mb);
+
+/* SIGINT and SIGTERM received since app_stop_signals_install(). */
+extern volatile sig_atomic_t app_stop_requests;
+
+/* Count SIGINT and SIGTERM in app_stop_requests instead of dying: the tools stop cleanly. */
+void app_stop_signals_install(void);
 
 /*
  * rte_eal_cleanup(), then remove the EAL's runtime directory

@@ -51,6 +51,7 @@ RTE_LOG_REGISTER_SUFFIX(tws_stack_logtype, stack, INFO);
 #define DEFAULT_MSS 536                         /* RFC 9293 3.7.1: no MSS option */
 #define INIT_CWND_SEGS 10                       /* RFC 6928 */
 #define TSO_CACHE 256                           /* timestamp offset cache entries */
+#define TS_OPT_LEN 12                           /* NOP NOP + timestamps, on every segment */
 
 /* Connection flags. */
 #define CF_TS          0x0001 /* timestamps in use (offered, in SYN_SENT) */
@@ -429,15 +430,20 @@ rcv_window(struct tws_conn *c, bool syn)
 
 	if (syn)
 		return st->rcvbuf_wnd; /* RFC 7323 2.2: never scaled on a SYN */
-	/* RFC 9293 3.8.6.2.2: the right edge never moves left. */
+	/*
+	 * RFC 9293 3.8.6.2.2: the right edge never moves left. rcv_adv is the
+	 * furthest edge ever announced and stays the limit of what is accepted:
+	 * a scaled field rounds down, and an edge pulled back by that rounding
+	 * would drop bytes the peer was allowed to send.
+	 */
+	uint8_t ws = (c->flags & CF_WS) ? c->rcv_wscale : 0;
+	uint32_t edge;
+
 	room = u32_max(room, seq_span(c->rcv_nxt, c->rcv_adv));
-	if (c->flags & CF_WS) {
-		w = u32_min(room >> c->rcv_wscale, 65535);
-		c->rcv_adv = c->rcv_nxt + (w << c->rcv_wscale);
-	} else {
-		w = u32_min(room, 65535);
-		c->rcv_adv = c->rcv_nxt + w;
-	}
+	w = u32_min(room >> ws, 65535);
+	edge = c->rcv_nxt + (w << ws);
+	if (tws_seq_after(edge, c->rcv_adv))
+		c->rcv_adv = edge;
 	return (uint16_t)w;
 }
 
@@ -481,12 +487,18 @@ conn_xmit(struct tws_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
  * hear each other's ACKs (BSD sends pure ACKs from snd_max). Capped at the
  * peer's window end as Linux's tcp_acceptable_seq().
  */
-static void
-send_ack(struct tws_conn *c)
+static uint32_t
+acceptable_seq(const struct tws_conn *c)
 {
 	uint32_t wnd_end = c->snd_una + c->snd_wnd;
 
-	conn_xmit(c, tws_seq_leq(c->snd_max, wnd_end) ? c->snd_max : wnd_end, 0, TWS_TCP_ACK);
+	return tws_seq_leq(c->snd_max, wnd_end) ? c->snd_max : wnd_end;
+}
+
+static void
+send_ack(struct tws_conn *c)
+{
+	conn_xmit(c, acceptable_seq(c), 0, TWS_TCP_ACK);
 }
 
 /*
@@ -769,6 +781,12 @@ conn_take_syn_options(struct tws_conn *c, const struct tws_seg_info *si,
 	if ((c->flags & CF_TS) && si->has_ts) {
 		c->ts_recent = si->tsval;
 		c->ts_recent_stamp = st->now_ms;
+		/*
+		 * RFC 6691 / Linux's mss_cache: the MSS counts payload after a bare
+		 * 20-byte header; the 12 bytes of the timestamp option on every
+		 * segment come out of it, or a full segment overflows the MTU.
+		 */
+		c->mss = (uint16_t)(c->mss - TS_OPT_LEN);
 	} else {
 		c->flags &= ~CF_TS;
 	}
@@ -2120,7 +2138,7 @@ tws_abort(struct tws_conn *c)
 		return -ENOTCONN;
 	if (c->state != TWS_SYN_SENT) {
 		/* Linger 0 (spec 2): RST|ACK <SEQ=snd_nxt><ACK=rcv_nxt>, no TIME_WAIT. */
-		conn_xmit(c, c->snd_max, 0, TWS_TCP_RST | TWS_TCP_ACK);
+		conn_xmit(c, acceptable_seq(c), 0, TWS_TCP_RST | TWS_TCP_ACK);
 	}
 	st->s.aborts++;
 	conn_finish(c, -1, 0);

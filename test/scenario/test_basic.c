@@ -85,12 +85,46 @@ test_request_response_client_closes(void)
 	h_net_free(&net);
 }
 
+/* RFC 6691: options come out of the MSS, so a full segment fits a 1500-byte MTU. */
+static void
+test_full_segments_fit_the_mtu(void)
+{
+	for (int ts = 0; ts <= 1; ts++) {
+		struct tws_tcp_knobs k;
+		static uint8_t buf[5000];
+		uint32_t max_len = 0;
+
+		h_knobs(&k);
+		k.timestamps = (uint32_t)ts;
+		CHECK(h_net_init(&net, &k, &k) == 0);
+
+		struct tws_conn *c = open_conn(&net);
+
+		CHECK(c != NULL && tws_conn_state(c) == TWS_ESTABLISHED);
+		CHECK(tws_send(c, buf, sizeof(buf)) == (int)sizeof(buf));
+		h_net_run(&net);
+		for (unsigned int i = 0; i < net.nb_log; i++) {
+			const struct h_seg *sg = &net.log[i];
+			uint32_t hdr = 20 + 20 + (sg->has_ts ? 12 : 0);
+
+			CHECKF(sg->len + hdr <= 1500, "%s", h_fmt(sg));
+			if (sg->len > max_len)
+				max_len = sg->len;
+		}
+		CHECKF(max_len == (ts ? 1448u : 1460u), "timestamps %d: largest payload %u", ts,
+		       max_len);
+		CHECK(net.b.rx_bytes == sizeof(buf));
+		h_net_free(&net);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct tws_test_case cases[] = {
 		TWS_TEST(test_handshake_exact_segments),
 		TWS_TEST(test_request_response_client_closes),
+		TWS_TEST(test_full_segments_fit_the_mtu),
 	};
 
 	(void)argc;

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "app_dp.h"
+#include "app_json.h"
+#include "app_util.h"
+
+const struct app_opt app_dp_opts[APP_DP_NB_OPTS] = {
+	{ .name = "port", .type = APP_OPT_STR, .off = offsetof(struct app_dp_conf, port),
+	  .metavar = "NAME", .def = NULL,
+	  .help = "DPDK port: its name (net_memif0, 0000:01:00.0) or number" },
+	{ .name = "addr", .type = APP_OPT_ADDR, .off = offsetof(struct app_dp_conf, addr),
+	  .metavar = "A[/P]", .def = NULL,
+	  .help = "our first IPv4 address; /P: the prefix length of its subnet, 24 if absent" },
+	{ .name = "addrs", .type = APP_OPT_U32, .off = offsetof(struct app_dp_conf, addrs),
+	  .min = 1, .max = 1u << 20, .metavar = "N", .def = "1",
+	  .help = "our addresses: A and the next N-1, all answering ARP" },
+};
+
+static uint32_t
+prefix_mask(uint8_t prefix)
+{
+	return prefix == 0 ? 0 : ~UINT32_C(0) << (32 - prefix);
+}
+
+int
+app_dp_conf_check(const char *prog, const struct app_dp_conf *c)
+{
+	uint32_t mask = prefix_mask(c->addr.prefix);
+	uint64_t last = (uint64_t)c->addr.ip + c->addrs - 1;
+	/* /31 and /32 have no network or broadcast address (RFC 3021). */
+	bool edge = c->addr.prefix < 31 &&
+		    ((c->addr.ip & ~mask) == 0 || (~(uint32_t)last & ~mask) == 0);
+
+	if (last > UINT32_MAX || (last & mask) != (c->addr.ip & mask) || edge) {
+		char a[16], net[16];
+
+		app_ip_str(c->addr.ip & mask, net);
+		fprintf(stderr, "%s: --addr %s/%u --addrs %u: the addresses must lie inside "
+			"%s/%u, without its network and broadcast addresses\n", prog,
+			app_ip_str(c->addr.ip, a), c->addr.prefix, c->addrs, net, c->addr.prefix);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+app_dp_is_neighbour(const struct app_dp_conf *c, uint32_t ip)
+{
+	uint32_t mask = prefix_mask(c->addr.prefix);
+
+	return (ip & mask) == (c->addr.ip & mask) && (ip - c->addr.ip) >= c->addrs &&
+	       (c->addr.prefix >= 31 || ((ip & ~mask) != 0 && (ip & ~mask) != ~mask));
+}
+
+void
+app_dp_knob_defaults(const char *prog, struct app_opts_result *res)
+{
+	const struct tws_tcp_knobs *k = &res->knobs;
+
+	/* The engine takes its options out of the MSS (RFC 6691): 1460 fills a 1500-byte MTU. */
+	if (k->mss > APP_DP_MSS_MAX)
+		fprintf(stderr, "%s: warning: mss %u makes %u-byte IP packets, over the 1500-byte "
+			"MTU: full segments will be dropped (use mss <= %u)\n",
+			prog, k->mss, k->mss + 40, APP_DP_MSS_MAX);
+}
+
+/* Data room of the mbufs: headroom, Ethernet, IPv4 and TCP headers with options, a full MSS. */
+static uint16_t
+data_room(uint32_t mss)
+{
+	uint32_t need = RTE_PKTMBUF_HEADROOM + 14 + 60 + mss;
+
+	return (uint16_t)RTE_MAX(need, (uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE);
+}
+
+long
+app_dp_memory_mb(uint32_t max_conns, uint32_t max_tw, uint32_t nb_mbufs, uint32_t mss)
+{
+	/* The engine's control block is 224 bytes; the table rounds it with its trailer to 256. */
+	size_t table = tws_table_memory_size(&(struct tws_table_params){ .max_conns = max_conns,
+		.conn_size = 224, .max_tw = max_tw, .tw_timeout = 60000 });
+	uint64_t mbufs = (uint64_t)nb_mbufs * (data_room(mss) + 256);
+	/* Timer wheel (~16 bytes a connection), transmit queues, ARP cache, the EAL's own. */
+	uint64_t bytes = table + mbufs + (uint64_t)max_conns * 64 + (UINT64_C(192) << 20);
+
+	return (long)(bytes >> 20) + 1;
+}
+
+static void
+dp_clock_start(struct app_dp *d)
+{
+	d->us_per_tsc = 1e6 / (double)rte_get_tsc_hz();
+	d->start_us = app_now_ns() / 1000;
+	d->tsc0 = rte_rdtsc();
+}
+
+int
+app_dp_create(struct app_dp *d, const struct app_dp_params *p)
+{
+	const struct app_dp_conf *c = p->conf;
+	int sock = (int)rte_socket_id();
+	char err[768];
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = tws_port_find(c->port, &d->port_id, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "%s: --port: %s\n", p->prog, err);
+		return rc;
+	}
+	d->mp = rte_pktmbuf_pool_create("tws_app_pool", p->nb_mbufs, 256, 0,
+					data_room(p->knobs.mss), sock);
+	if (d->mp == NULL) {
+		fprintf(stderr, "%s: cannot create %u mbufs: %s\n", p->prog, p->nb_mbufs,
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	rc = tws_port_setup(&(struct tws_port_params){ .port_id = d->port_id, .mp = d->mp,
+			    .socket_id = SOCKET_ID_ANY }, &d->info);
+	if (rc != 0) {
+		fprintf(stderr, "%s: cannot start port %s: %s (the line above says which step "
+			"failed; a memif client needs its server running)\n", p->prog, c->port,
+			strerror(-rc));
+		app_dp_free(d);
+		return rc;
+	}
+	d->port_started = true;
+	d->net = tws_net_create(&(struct tws_net_params){ .name = "tws_app_net",
+		.socket_id = sock, .mac = d->info.mac, .addr_first = rte_cpu_to_be_32(c->addr.ip),
+		.nb_addrs = c->addrs, .prefix_len = c->addr.prefix,
+		.rx_csum_offload = d->info.rx_ip_csum && d->info.rx_tcp_csum,
+		.tx_csum_offload = d->info.tx_ip_csum && d->info.tx_tcp_csum, .mp = d->mp });
+	if (d->net == NULL) {
+		fprintf(stderr, "%s: cannot create the net layer: %s\n", p->prog,
+			rte_strerror(rte_errno));
+		app_dp_free(d);
+		return -rte_errno;
+	}
+	dp_clock_start(d);
+	d->st = tws_stack_create(&(struct tws_stack_params){ .name = "tws_app_stack",
+		.socket_id = sock, .max_conns = p->max_conns, .max_listeners = p->max_listeners,
+		.mp = d->mp, .start_us = d->start_us, .knobs = p->knobs,
+		.tx_queue_size = 1u << 16, .max_dests = p->max_dests,
+		.tx_csum_offload = d->info.tx_ip_csum && d->info.tx_tcp_csum,
+		.event_cb = p->event_cb, .event_arg = p->event_arg });
+	if (d->st == NULL) {
+		fprintf(stderr, "%s: cannot create the TCP stack (%u connections, %u TIME_WAIT "
+			"entries): %s\n", p->prog, p->max_conns, p->knobs.max_tw,
+			rte_strerror(rte_errno));
+		app_dp_free(d);
+		return -rte_errno;
+	}
+	d->node = tws_node_create(&(struct tws_node_params){ .port_id = d->port_id,
+		.net = d->net, .stack = d->st, .socket_id = sock });
+	if (d->node == NULL) {
+		fprintf(stderr, "%s: cannot create the poll node: %s\n", p->prog,
+			rte_strerror(rte_errno));
+		app_dp_free(d);
+		return -rte_errno;
+	}
+
+	struct tws_table_stats ts;
+
+	tws_table_stats_get(tws_stack_table(d->st), &ts);
+	d->max_tw = p->knobs.max_tw;
+	d->tw_bytes_per_entry = ((double)ts.tw_log_bytes + (double)ts.index_bytes * d->max_tw /
+				 ((double)d->max_tw + p->max_conns)) / d->max_tw;
+	return 0;
+}
+
+void
+app_dp_free(struct app_dp *d)
+{
+	tws_node_free(d->node);
+	tws_stack_free(d->st);
+	tws_net_free(d->net);
+	if (d->port_started)
+		tws_port_close(d->port_id);
+	rte_mempool_free(d->mp);
+	memset(d, 0, sizeof(*d));
+}
+
+bool
+app_dp_link_wait(struct app_dp *d, double seconds)
+{
+	uint64_t end = app_now_ns() + (uint64_t)(seconds * 1e9);
+	struct rte_eth_link link;
+	bool up = false;
+
+	for (;;) {
+		memset(&link, 0, sizeof(link));
+		up = rte_eth_link_get_nowait(d->port_id, &link) == 0 &&
+		     link.link_status == RTE_ETH_LINK_UP;
+		if (up || app_stop_requests > 0 || app_now_ns() >= end)
+			break;
+		rte_delay_us_sleep(10000);
+	}
+	if (up)
+		tws_net_gratuitous_arp(d->net);
+	return up;
+}
+
+void
+app_dp_json(struct app_json *j, const struct app_dp *d)
+{
+	struct tws_node_stats ns;
+	struct tws_net_stats nt;
+
+	tws_node_stats_get(d->node, &ns);
+	tws_net_stats_get(d->net, &nt);
+	app_json_obj(j, "port");
+	app_json_str(j, "name", d->info.name);
+	app_json_str(j, "driver", d->info.driver);
+	app_json_u64(j, "rx_frames", ns.rx_frames);
+	app_json_u64(j, "tx_frames", ns.tx_frames);
+	app_json_u64(j, "tx_dropped", ns.tx_dropped);
+	app_json_u64(j, "rx_dropped", nt.rx_dropped);
+	app_json_u64(j, "tx_bad", nt.tx_bad);
+	app_json_u64(j, "tx_no_route", nt.tx_no_route);
+	app_json_u64(j, "arp_unresolved", nt.arp_unresolved);
+	app_json_u64(j, "arp_queue_drops", nt.arp_queue_drops);
+	app_json_u64(j, "arp_failed", nt.arp_failed);
+	app_json_end(j);
+}
+
+void
+app_progress_print(FILE *f, const char *prog, const struct app_progress *p)
+{
+	double mib = (double)p->tw * p->tw_bytes_per_entry / (1 << 20);
+
+	fprintf(f, "%s: %7.1f s %9.0f conn/s  open %7" PRIu64 "  TIME_WAIT %9" PRIu64
+		" (%.1f MiB)  errors %" PRIu64 "%s  retransmits %" PRIu64 "\n", prog, p->t_s,
+		p->cps, p->open, p->tw, mib, p->errors, p->error_detail, p->retransmits);
+	fflush(f);
+}
+
+const char *
+app_error_detail(char *buf, size_t len, const char *const *names, const uint64_t *counts,
+		 unsigned int n)
+{
+	size_t o = 0;
+	bool any = false;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < n && o + 1 < len; i++) {
+		if (counts[i] == 0)
+			continue;
+
+		int w = snprintf(buf + o, len - o, "%s%s %" PRIu64, any ? ", " : " (", names[i],
+				 counts[i]);
+
+		o += w > 0 ? (size_t)w : 0;
+		any = true;
+	}
+	if (any && o + 2 < len)
+		snprintf(buf + o, len - o, ")");
+	return buf;
+}
+
+int
+app_check_writable(const char *prog, const char *opt, const char *path)
+{
+	FILE *f = fopen(path, "a");
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s '%s': cannot write: %s\n", prog, opt, path,
+			strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The data path of a tool on a DPDK port, one lcore and one queue: the
+ * port (found by name, set up with the offloads it has), an mbuf pool, the
+ * net layer (our address range, ARP), a TCP stack and the runtime node
+ * that polls them (tws_node), plus the clock the poll loop reads once per
+ * iteration and the progress line both tools print once per second.
+ */
+#ifndef APP_DP_H
+#define APP_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_cycles.h>
+#include <rte_mempool.h>
+
+#include "app_opts.h"
+#include "tws_net.h"
+#include "tws_runtime.h"
+#include "tws_tcp.h"
+
+/* The options every tool on a port has: the port and our addresses. */
+struct app_dp_conf {
+	const char *port;          /* --port NAME */
+	struct app_addr addr;      /* --addr A[/prefix]: the first of ours, and the subnet */
+	uint32_t addrs;            /* --addrs N: A and the next N - 1 */
+};
+
+/* Option table of struct app_dp_conf (base: the tool's struct app_dp_conf). */
+#define APP_DP_NB_OPTS 3
+extern const struct app_opt app_dp_opts[APP_DP_NB_OPTS];
+
+/*
+ * Check the address range fits its subnet (neither its network nor its
+ * broadcast address). @return 0, or -1 after a message naming --addr/--addrs.
+ */
+int app_dp_conf_check(const char *prog, const struct app_dp_conf *c);
+
+/* Is host-order @p ip inside the subnet of @p c, and not one of its addresses? */
+bool app_dp_is_neighbour(const struct app_dp_conf *c, uint32_t ip);
+
+struct app_dp_params {
+	const char *prog;
+	const struct app_dp_conf *conf;
+	struct tws_tcp_knobs knobs; /* max_tw as the stack should make it (not 0) */
+	uint32_t max_conns;
+	uint32_t max_listeners;    /* 0: 16 */
+	uint32_t max_dests;        /* 0: 1024 */
+	uint32_t nb_mbufs;
+	tws_event_cb event_cb;
+	void *event_arg;
+};
+
+struct app_dp {
+	uint16_t port_id;
+	bool port_started;
+	struct tws_port_info info;
+	struct rte_mempool *mp;
+	struct tws_net *net;
+	struct tws_stack *st;
+	struct tws_node *node;
+	uint64_t tsc0;             /* the clock: start_us at tsc0 */
+	double us_per_tsc;
+	uint64_t start_us;
+	uint32_t max_tw;
+	double tw_bytes_per_entry; /* TIME_WAIT log and its share of the index, per entry */
+};
+
+/* Largest mss whose segments fit the 1500-byte MTU (the engine subtracts its options). */
+#define APP_DP_MSS_MAX 1460u
+
+/* Warn about knob values the MTU cannot carry. Call after the options are parsed. */
+void app_dp_knob_defaults(const char *prog, struct app_opts_result *res);
+
+/* MB of DPDK memory to ask the EAL for: the stack's table, the mbufs, slack. */
+long app_dp_memory_mb(uint32_t max_conns, uint32_t max_tw, uint32_t nb_mbufs, uint32_t mss);
+
+/*
+ * Find the port, create the pool, set the port up and start it, create the
+ * net layer, the stack and the node. On failure prints one message and
+ * frees what was made.
+ * @return 0; -ENODEV when the port does not exist (the message lists the
+ *   ports there are: a usage error); another -errno.
+ */
+int app_dp_create(struct app_dp *d, const struct app_dp_params *p);
+
+/* Free everything app_dp_create() made, the port closed. */
+void app_dp_free(struct app_dp *d);
+
+/*
+ * Wait up to @p seconds for the port's link (a memif peer connecting);
+ * then queue gratuitous ARPs. Stops early on SIGINT. @return link is up.
+ */
+bool app_dp_link_wait(struct app_dp *d, double seconds);
+
+/* The clock of the poll loop, microseconds. */
+static inline uint64_t
+app_dp_now_us(const struct app_dp *d)
+{
+	return d->start_us + (uint64_t)((double)(rte_rdtsc() - d->tsc0) * d->us_per_tsc);
+}
+
+struct app_json;
+
+/*
+ * Write an object "port" into @p j: the port's name and driver, what the
+ * node moved (rx_frames, tx_frames, tx_dropped: frames the port did not
+ * take), and the net layer's losses (rx_dropped, tx_bad, tx_no_route,
+ * arp_unresolved, arp_queue_drops, arp_failed).
+ */
+void app_dp_json(struct app_json *j, const struct app_dp *d);
+
+/* What a progress line shows of one interval. */
+struct app_progress {
+	double t_s;                /* since the start */
+	double cps;                /* connections finished per second in the interval */
+	uint64_t open;             /* live connections */
+	uint64_t tw;               /* TIME_WAIT entries */
+	double tw_bytes_per_entry;
+	uint64_t errors;
+	const char *error_detail;  /* "" or " (timeout 3, reset 1)" */
+	uint64_t retransmits;
+};
+
+/* Print one progress line. */
+void app_progress_print(FILE *f, const char *prog, const struct app_progress *p);
+
+/*
+ * Append " (name n, name n)" for the non-zero counts into buf, or "" when
+ * all are zero. @return buf.
+ */
+const char *app_error_detail(char *buf, size_t len, const char *const *names,
+			     const uint64_t *counts, unsigned int n);
+
+/* Check @p path can be written (before the run, not after): 0 or -1 after a message. */
+int app_check_writable(const char *prog, const char *opt, const char *path);
+
+#endif /* APP_DP_H */

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+
+#include "app_http.h"
+
+#define PAD_HDR "X-Pad: "
+
+uint32_t
+app_http_request(char *buf, uint32_t cap, uint32_t host, uint32_t size)
+{
+	int n = snprintf(buf, cap, "GET / HTTP/1.1\r\nHost: %u.%u.%u.%u\r\n" PAD_HDR, host >> 24,
+			 (host >> 16) & 0xff, (host >> 8) & 0xff, host & 0xff);
+	uint32_t tail = 4; /* the padding header's CRLF and the empty line */
+
+	if (size < APP_HTTP_REQUEST_MIN || n < 0 || (uint32_t)n + tail > size || size > cap)
+		return 0;
+	memset(buf + n, 'x', size - (uint32_t)n - tail);
+	memcpy(buf + size - tail, "\r\n\r\n", tail);
+	return size;
+}
+
+static int
+response_head(char *buf, size_t cap, uint32_t body, bool close)
+{
+	return snprintf(buf, cap, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+			"Content-Length: %u\r\n%s\r\n", body, close ? "Connection: close\r\n" : "");
+}
+
+uint32_t
+app_http_response_head_len(uint32_t body, bool close)
+{
+	char tmp[160];
+
+	return (uint32_t)response_head(tmp, sizeof(tmp), body, close);
+}
+
+uint32_t
+app_http_response(char *buf, uint32_t cap, uint32_t body, bool close)
+{
+	uint32_t head = app_http_response_head_len(body, close);
+
+	if ((uint64_t)head + body > cap)
+		return 0;
+	response_head(buf, cap, body, close);
+	for (uint32_t i = 0; i < body; i++)
+		buf[head + i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+	return head + body;
+}
+
+int64_t
+app_http_head_end(uint8_t *state, const uint8_t *buf, uint32_t len)
+{
+	static const char end[4] = { '\r', '\n', '\r', '\n' };
+	uint8_t s = *state;
+
+	for (uint32_t i = 0; i < len; i++) {
+		if (buf[i] == end[s])
+			s++;
+		else
+			s = buf[i] == '\r' ? 1 : 0;
+		if (s == 4) {
+			*state = 0;
+			return (int64_t)i + 1;
+		}
+	}
+	*state = s;
+	return -1;
+}
+
+/* The headers the parser reads; bit i of app_http_resp.names is names[i]. */
+enum { HDR_NONE, HDR_CONTENT_LENGTH, HDR_CONNECTION };
+static const char *const hdr_names[] = { "content-length", "connection" };
+#define HDR_ALL ((uint8_t)((1u << RTE_DIM(hdr_names)) - 1))
+
+/* A character of a header name: narrow the candidates, or pick the header at ':'. */
+static void
+resp_name_char(struct app_http_resp *r, uint8_t c)
+{
+	if (c == ':') {
+		r->hdr = HDR_NONE;
+		for (unsigned int i = 0; i < RTE_DIM(hdr_names); i++)
+			if ((r->names >> i & 1) && strlen(hdr_names[i]) == r->col)
+				r->hdr = (uint8_t)(i + 1);
+		r->names = 0;
+		r->vpos = 0;
+		if (r->hdr == HDR_NONE)
+			r->hdr = UINT8_MAX; /* a value to skip */
+		return;
+	}
+	for (unsigned int i = 0; i < RTE_DIM(hdr_names); i++)
+		if (r->col >= strlen(hdr_names[i]) || tolower(c) != hdr_names[i][r->col])
+			r->names &= (uint8_t)~(1u << i);
+}
+
+static void
+resp_value_char(struct app_http_resp *r, uint8_t c)
+{
+	static const char close[] = "close";
+	bool space = c == ' ' || c == '\t';
+
+	if (r->hdr == HDR_CONTENT_LENGTH) {
+		if (isdigit(c)) {
+			r->content_length = r->content_length * 10 + (uint64_t)(c - '0');
+			r->has_cl = true;
+			if (r->content_length > (UINT64_C(1) << 40))
+				r->bad = true;
+		} else if (!space) {
+			r->bad = true;
+		}
+	} else if (r->hdr == HDR_CONNECTION && !(space && (r->vpos == 0 || r->vpos == 5))) {
+		r->vpos = r->vpos < 5 && tolower(c) == close[r->vpos] ? r->vpos + 1 : UINT8_MAX;
+	}
+}
+
+uint32_t
+app_http_resp_feed(struct app_http_resp *r, const uint8_t *buf, uint32_t len)
+{
+	static const char proto[] = "HTTP/1.";
+
+	for (uint32_t i = 0; i < len; i++) {
+		uint8_t c = buf[i];
+
+		if (c == '\r')
+			continue;
+		if (c == '\n') {
+			if (r->col == 0 && r->line > 0) {
+				r->done = true;
+				return i + 1;
+			}
+			if (r->line == 0 && r->col < 12)
+				r->bad = true; /* no status code */
+			if (r->hdr == HDR_CONNECTION && r->vpos == 5)
+				r->close = true;
+			r->line++;
+			r->col = 0;
+			r->names = HDR_ALL;
+			r->hdr = HDR_NONE;
+			continue;
+		}
+		if (r->line == 0) {
+			/* "HTTP/1.x 200 ..." */
+			if (r->col < sizeof(proto) - 1 && c != (uint8_t)proto[r->col])
+				r->bad = true;
+			else if (r->col >= 9 && r->col <= 11) {
+				if (!isdigit(c))
+					r->bad = true;
+				else
+					r->status = (uint16_t)(r->status * 10 + (c - '0'));
+			}
+		} else if (r->hdr == HDR_NONE) {
+			resp_name_char(r, c);
+		} else {
+			resp_value_char(r, c);
+		}
+		if (r->col < UINT16_MAX)
+			r->col++;
+	}
+	return len;
+}

@@ -1,0 +1,811 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tws-gen: churns HTTP/1.1 connections over a DPDK port against tws-server
+ * (or any HTTP server) and reports what they cost: connections per second,
+ * latency, errors by kind, and the TIME_WAIT entries the client keeps.
+ *
+ * Each connection: connect (tws_connect_burst), --requests-per-conn GETs of
+ * --request-bytes, each answered by a response read to its Content-Length,
+ * then a close by FIN (the client closes first: a TIME_WAIT entry here) or
+ * by RST (tws_abort: none). Connections go round-robin over the pairs (our
+ * address, server), so each pair is one destination of the port allocator.
+ *
+ * Before the churn, one connection per pair warms the ARP caches of both
+ * sides (a neighbour not yet resolved holds only a few packets), so the
+ * churn does not start with dropped SYNs; a server whose ARP goes unanswered
+ * is given up after the net layer's retries, and its connections time out.
+ * At --seconds (or SIGINT) no more
+ * connections start; those in flight get DRAIN_US to finish, then are
+ * aborted and counted as timeouts. The run never waits on the peer beyond that.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_lcore.h>
+
+#include "app_dp.h"
+#include "app_hist.h"
+#include "app_http.h"
+#include "app_json.h"
+#include "app_opts.h"
+#include "app_util.h"
+
+#define PROG "tws-gen"
+#define BURST 64
+#define DRAIN_US 2000000
+#define LINK_WAIT_S 5.0
+#define RECV_CHUNK 16384
+/* Connections per second the TIME_WAIT capacity is sized for without --rate. */
+#define CPS_ESTIMATE 1500000
+#define TW_DEFAULT_MAX (1u << 23)
+
+enum close_kind { CLOSE_FIN, CLOSE_RST };
+
+static struct app_dp_conf dpc = { .addrs = 1 };
+
+static struct {
+	struct app_endpoint_list servers;
+	uint32_t rate;
+	uint32_t concurrency;
+	double seconds;
+	uint32_t requests_per_conn;
+	uint32_t request_bytes;
+	uint32_t close;
+	const char *json;
+	const char *csv;
+} opt = { .concurrency = 256, .seconds = 10, .requests_per_conn = 1, .request_bytes = 100 };
+
+static const struct app_opt gen_opts[] = {
+	{ .name = "server", .type = APP_OPT_ENDPOINTS, .off = offsetof(typeof(opt), servers),
+	  .metavar = "IP:P[,...]", .def = NULL,
+	  .help = "servers to connect to, on our subnet (up to 64)" },
+	{ .name = "rate", .type = APP_OPT_U32, .off = offsetof(typeof(opt), rate), .min = 0,
+	  .max = 100000000, .metavar = "R", .def = "0: as fast as possible",
+	  .help = "connections started per second" },
+	{ .name = "concurrency", .type = APP_OPT_U32, .off = offsetof(typeof(opt), concurrency),
+	  .min = 1, .max = 1u << 20, .metavar = "N", .def = "256",
+	  .help = "connections in flight at most" },
+	{ .name = "seconds", .type = APP_OPT_SECONDS, .off = offsetof(typeof(opt), seconds),
+	  .min = 100, .max = 86400, .metavar = "S", .def = "10",
+	  .help = "how long connections are started" },
+	{ .name = "requests-per-conn", .type = APP_OPT_U32,
+	  .off = offsetof(typeof(opt), requests_per_conn), .min = 1, .max = 1000000,
+	  .metavar = "N", .def = "1", .help = "requests on each connection, one after the other" },
+	{ .name = "request-bytes", .type = APP_OPT_U32, .off = offsetof(typeof(opt), request_bytes),
+	  .min = APP_HTTP_REQUEST_MIN, .max = 1u << 20, .metavar = "N", .def = "100",
+	  .help = "size of each request (a GET padded by an X-Pad header)" },
+	{ .name = "close", .type = APP_OPT_CHOICE, .off = offsetof(typeof(opt), close),
+	  .choices = "fin,rst", .metavar = "HOW", .def = "fin",
+	  .help = "fin: close first (TIME_WAIT here); rst: abort (linger 0, no TIME_WAIT)" },
+	{ .name = "json", .type = APP_OPT_STR, .off = offsetof(typeof(opt), json),
+	  .metavar = "FILE", .def = "", .help = "write the summary as JSON to FILE" },
+	{ .name = "csv", .type = APP_OPT_STR, .off = offsetof(typeof(opt), csv),
+	  .metavar = "FILE", .def = "", .help = "write one line per second to FILE" },
+};
+
+static const struct app_opt_table tables[] = {
+	{ app_dp_opts, APP_DP_NB_OPTS, &dpc },
+	{ gen_opts, RTE_DIM(gen_opts), &opt },
+};
+
+/* Failures by kind: one list for counters, the progress line and the JSON. */
+#define GEN_ERRORS(X) \
+	X(addr_not_avail, "no free local port for the destination (tuples exhausted)") \
+	X(reset,          "the server reset the connection") \
+	X(timeout,        "retransmissions gave up, or still unfinished at the end") \
+	X(refused,        "the server refused the connection (RST to the SYN)") \
+	X(data,           "response not 200, without Content-Length, too long, or cut short") \
+	X(other,          "connect failed otherwise (table full, no mbuf)")
+
+enum {
+#define X_ENUM(n, d) ERR_ ## n,
+	GEN_ERRORS(X_ENUM)
+#undef X_ENUM
+	ERR_COUNT
+};
+
+static const char *const err_names[] = {
+#define X_NAME(n, d) #n,
+	GEN_ERRORS(X_NAME)
+#undef X_NAME
+};
+
+/* PH_AWAIT_FIN: the last response said "Connection: close"; the server closes first. */
+enum phase { PH_CONNECTING, PH_REQUEST, PH_AWAIT_FIN, PH_CLOSING };
+
+/* One connection in flight; slots are reused, found by index or by the connection's udata. */
+struct slot {
+	struct tws_conn *conn;
+	uint64_t t0;           /* connect start, then start of the current request */
+	uint64_t body_left;    /* bytes of the response body still to come */
+	uint32_t pair;
+	uint32_t reqs_done;
+	uint32_t req_off;      /* bytes of the current request queued */
+	uint8_t phase;
+	bool probe;            /* a warm-up connection */
+	bool in_use;
+	struct app_http_resp resp;
+};
+
+static struct {
+	struct app_dp dp;
+	uint64_t now;              /* the poll loop's clock, read once per iteration */
+	struct slot *slots;
+	uint32_t *free_ids;
+	uint32_t nb_free;
+	uint32_t inflight;
+	uint32_t nb_pairs;
+	uint64_t next_pair;        /* round-robin over the pairs */
+	/* Warm-up: pairs probed so far (address-major order), and per server: */
+	uint32_t warm_next;
+	struct srv_warm {
+		uint64_t probe_t;  /* when the probe from our first address started */
+		uint32_t probes;   /* probes in flight */
+		bool ready;        /* that probe is over: the server's MAC is known (or never) */
+		bool gave_up;      /* its ARP went unanswered: its probes are not waited for */
+	} *srv;
+	bool warm;
+	char **req;                /* the request of each server */
+	uint64_t started, connections, requests;
+	uint64_t err[ERR_COUNT];
+	struct app_hist lat_connect, lat_request;
+} g;
+
+static uint64_t
+errors_total(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < ERR_COUNT; i++)
+		n += g.err[i];
+	return n;
+}
+
+static uint32_t
+pair_server(uint32_t pair)
+{
+	return pair % opt.servers.n;
+}
+
+static uint32_t
+pair_laddr(uint32_t pair)
+{
+	return dpc.addr.ip + pair / opt.servers.n;
+}
+
+/* A warm-up probe of @p pair is over (it connected or failed). */
+static void
+probe_done(struct slot *s)
+{
+	if (!s->probe)
+		return;
+	s->probe = false;
+	g.srv[pair_server(s->pair)].probes--;
+	if (pair_laddr(s->pair) == dpc.addr.ip)
+		g.srv[pair_server(s->pair)].ready = true;
+}
+
+/*
+ * Is the warm-up over: every pair probed, every probe over or toward a
+ * server given up? A server is given up when its first probe has not
+ * connected by the time the net layer stops asking ARP for it.
+ */
+static bool
+warm_over(void)
+{
+	const uint64_t arp_give_up = (uint64_t)TWS_NET_DEFAULT_ARP_RETRIES *
+				     TWS_NET_DEFAULT_ARP_RETRY_MS * 1000 + 500000;
+	bool over = g.warm_next == g.nb_pairs;
+
+	for (unsigned int i = 0; i < opt.servers.n; i++) {
+		struct srv_warm *w = &g.srv[i];
+
+		if (!w->ready && w->probe_t != 0 && g.now - w->probe_t > arp_give_up)
+			w->ready = w->gave_up = true;
+		if (w->probes > 0 && !w->gave_up)
+			over = false;
+	}
+	return over;
+}
+
+/* The connection is over: count it, free the slot. */
+static void
+slot_free(struct slot *s, int err)
+{
+	probe_done(s);
+	if (err >= 0)
+		g.err[err]++;
+	s->in_use = false;
+	s->conn = NULL;
+	g.free_ids[g.nb_free++] = (uint32_t)(s - g.slots);
+	g.inflight--;
+}
+
+/* Queue the rest of the current request. */
+static void
+send_request(struct slot *s)
+{
+	const char *req = g.req[pair_server(s->pair)];
+	int r = tws_send(s->conn, req + s->req_off, opt.request_bytes - s->req_off);
+
+	if (r > 0)
+		s->req_off += (uint32_t)r;
+}
+
+static void
+start_request(struct slot *s)
+{
+	s->phase = PH_REQUEST;
+	s->t0 = g.now;
+	s->req_off = 0;
+	s->body_left = 0;
+	memset(&s->resp, 0, sizeof(s->resp));
+	send_request(s);
+}
+
+/* Abort a connection that failed at the HTTP level (the handle is gone after). */
+static void
+fail_data(struct slot *s)
+{
+	tws_abort(s->conn);
+	slot_free(s, ERR_data);
+}
+
+/* Every response is in: close by RST (done) or by FIN (done at CLOSED). */
+static void
+finish(struct slot *s)
+{
+	if (opt.close == CLOSE_RST) {
+		tws_abort(s->conn);
+		g.connections++;
+		slot_free(s, -1);
+		return;
+	}
+	s->phase = PH_CLOSING;
+	tws_close(s->conn);
+}
+
+/*
+ * The response is complete: the next request, or the close. A response
+ * saying "Connection: close" ends the connection: the server closes first
+ * and we close after its FIN, as HTTP/1.1 clients do (RFC 9112 9.6).
+ */
+static void
+response_done(struct slot *s)
+{
+	app_hist_add(&g.lat_request, g.now - s->t0);
+	g.requests++;
+	if (++s->reqs_done < opt.requests_per_conn) {
+		if (s->resp.close)
+			fail_data(s); /* the server will not take the next request */
+		else
+			start_request(s);
+		return;
+	}
+	if (s->resp.close)
+		s->phase = PH_AWAIT_FIN;
+	else
+		finish(s);
+}
+
+/* Read what arrived; @return false if the slot was freed. */
+static bool
+read_response(struct slot *s)
+{
+	static uint8_t buf[RECV_CHUNK];
+	int r;
+
+	while ((r = tws_recv(s->conn, buf, sizeof(buf))) > 0) {
+		uint32_t pos = 0, len = (uint32_t)r;
+
+		while (pos < len) {
+			if (s->phase != PH_REQUEST) {
+				fail_data(s); /* bytes after the last response */
+				return false;
+			}
+			if (!s->resp.done) {
+				pos += app_http_resp_feed(&s->resp, buf + pos, len - pos);
+				if (!s->resp.done)
+					break;
+				if (s->resp.bad || !s->resp.has_cl || s->resp.status != 200 ||
+				    s->req_off < opt.request_bytes) {
+					fail_data(s);
+					return false;
+				}
+				s->body_left = s->resp.content_length;
+			}
+
+			uint64_t take = RTE_MIN(s->body_left, (uint64_t)(len - pos));
+
+			pos += (uint32_t)take;
+			s->body_left -= take;
+			if (s->body_left == 0) {
+				response_done(s);
+				if (!s->in_use)
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+static void
+on_event(struct tws_stack *st, const struct tws_event *ev, void *arg)
+{
+	struct slot *s = ev->udata;
+
+	(void)st;
+	(void)arg;
+	if (s == NULL || !s->in_use)
+		return;
+	switch (ev->type) {
+	case TWS_EV_CONNECTED:
+		app_hist_add(&g.lat_connect, g.now - s->t0);
+		probe_done(s);
+		start_request(s);
+		break;
+	case TWS_EV_SENT:
+		if (s->phase == PH_REQUEST && s->req_off < opt.request_bytes)
+			send_request(s);
+		break;
+	case TWS_EV_DATA:
+		read_response(s);
+		break;
+	case TWS_EV_PEER_CLOSED:
+		if (s->phase == PH_AWAIT_FIN)
+			finish(s);
+		else if (s->phase != PH_CLOSING)
+			fail_data(s); /* closed before every response was in */
+		break;
+	case TWS_EV_CLOSED:
+		if (s->phase == PH_CLOSING) {
+			g.connections++;
+			slot_free(s, -1);
+		} else {
+			slot_free(s, ERR_data);
+		}
+		break;
+	case TWS_EV_RESET:
+		slot_free(s, ERR_reset);
+		break;
+	case TWS_EV_ERROR:
+		slot_free(s, ev->error == ECONNREFUSED ? ERR_refused : ERR_timeout);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Pick the pairs of the next n connects. Warm-up: each pair once, in
+ * address-major order, a pair of a server not yet ready only from our
+ * first address. @return how many were picked (fewer when the warm-up waits).
+ */
+static unsigned int
+pick_pairs(uint32_t *pairs, bool *probe, unsigned int n)
+{
+	unsigned int k = 0;
+
+	if (!g.warm) {
+		for (; k < n; k++) {
+			pairs[k] = (uint32_t)(g.next_pair++ % g.nb_pairs);
+			probe[k] = false;
+		}
+		return k;
+	}
+	while (k < n && g.warm_next < g.nb_pairs) {
+		uint32_t p = g.warm_next;
+
+		struct srv_warm *w = &g.srv[pair_server(p)];
+
+		if (pair_laddr(p) != dpc.addr.ip && !w->ready)
+			break;
+		if (pair_laddr(p) == dpc.addr.ip)
+			w->probe_t = g.now;
+		w->probes++;
+		pairs[k] = p;
+		probe[k++] = true;
+		g.warm_next++;
+	}
+	return k;
+}
+
+/* Start the connects the concurrency and the rate allow. */
+static void
+start_connects(uint64_t t_start)
+{
+	struct tws_connect_params cp[BURST];
+	struct tws_conn *conns[BURST];
+	uint32_t pairs[BURST];
+	bool probe[BURST];
+	int rc[BURST];
+	uint64_t budget = opt.concurrency - g.inflight;
+
+	if (opt.rate > 0) {
+		uint64_t allowed = (uint64_t)((double)(g.now - t_start) * opt.rate / 1e6) + 1;
+
+		budget = allowed > g.started ? RTE_MIN(budget, allowed - g.started) : 0;
+	}
+	if (g.warm && warm_over())
+		g.warm = false;
+
+	unsigned int n = pick_pairs(pairs, probe, (unsigned int)RTE_MIN(budget, (uint64_t)BURST));
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct slot *s = &g.slots[g.free_ids[--g.nb_free]];
+		uint32_t srv = pair_server(pairs[i]);
+
+		memset(s, 0, sizeof(*s));
+		s->in_use = true;
+		s->pair = pairs[i];
+		s->probe = probe[i];
+		s->t0 = g.now;
+		cp[i] = (struct tws_connect_params){
+			.laddr = rte_cpu_to_be_32(pair_laddr(pairs[i])),
+			.raddr = rte_cpu_to_be_32(opt.servers.e[srv].ip),
+			.rport = rte_cpu_to_be_16(opt.servers.e[srv].port), .udata = s };
+		g.inflight++;
+	}
+	if (n == 0)
+		return;
+	tws_connect_burst(g.dp.st, cp, conns, rc, n);
+	g.started += n;
+	for (unsigned int i = 0; i < n; i++) {
+		struct slot *s = cp[i].udata;
+
+		if (rc[i] == 0) {
+			s->conn = conns[i];
+			continue;
+		}
+		slot_free(s, rc[i] == -EADDRNOTAVAIL ? ERR_addr_not_avail : ERR_other);
+	}
+}
+
+/* Abort what is still in flight at the end: each counts as a timeout. */
+static void
+abort_inflight(void)
+{
+	for (uint32_t i = 0; i < opt.concurrency; i++) {
+		struct slot *s = &g.slots[i];
+
+		if (!s->in_use)
+			continue;
+		tws_abort(s->conn);
+		slot_free(s, ERR_timeout);
+	}
+}
+
+struct sample {
+	uint64_t t, connections, errors;
+	struct tws_stack_stats ss;
+};
+
+static void
+sample_take(struct sample *x)
+{
+	x->t = g.now;
+	x->connections = g.connections;
+	x->errors = errors_total();
+	tws_stack_stats_get(g.dp.st, &x->ss);
+}
+
+static void
+progress(const struct sample *prev, const struct sample *cur, uint64_t t_start, FILE *csv)
+{
+	double dt = (double)(cur->t - prev->t) / 1e6;
+	double cps = dt > 0 ? (double)(cur->connections - prev->connections) / dt : 0.0;
+	double t = (double)(cur->t - t_start) / 1e6;
+	char detail[256];
+
+	app_error_detail(detail, sizeof(detail), err_names, g.err, ERR_COUNT);
+	app_progress_print(stdout, PROG, &(struct app_progress){ .t_s = t, .cps = cps,
+		.open = g.inflight, .tw = cur->ss.tw_entries,
+		.tw_bytes_per_entry = g.dp.tw_bytes_per_entry, .errors = cur->errors,
+		.error_detail = detail, .retransmits = cur->ss.retransmits });
+	if (csv != NULL) {
+		fprintf(csv, "%.3f,%" PRIu64 ",%.0f,%u,%" PRIu64 ",%.0f,%" PRIu64 ",%" PRIu64 "\n",
+			t, cur->connections, cps, g.inflight, cur->ss.tw_entries,
+			(double)cur->ss.tw_entries * g.dp.tw_bytes_per_entry, cur->errors,
+			cur->ss.retransmits);
+		fflush(csv);
+	}
+}
+
+static void
+json_latency(struct app_json *j, const char *name, const struct app_hist *h)
+{
+	app_json_obj(j, name);
+	app_json_u64(j, "p50", app_hist_quantile(h, 0.50));
+	app_json_u64(j, "p99", app_hist_quantile(h, 0.99));
+	app_json_u64(j, "p999", app_hist_quantile(h, 0.999));
+	app_json_u64(j, "max", h->max);
+	app_json_u64(j, "samples", h->count);
+	app_json_end(j);
+}
+
+static void
+summary_json(FILE *f, double secs, const struct tws_stack_stats *ss, uint64_t tw_peak)
+{
+	struct app_json j;
+	char ip[16], buf[64];
+
+	app_json_begin(&j, f);
+	app_json_str(&j, "tool", PROG);
+	app_json_num(&j, "duration_s", secs, 3);
+	app_json_num(&j, "cps", secs > 0 ? (double)g.connections / secs : 0.0, 0);
+	app_json_u64(&j, "connections", g.connections);
+	app_json_u64(&j, "started", g.started);
+	app_json_u64(&j, "requests", g.requests);
+	app_json_obj(&j, "errors");
+	app_json_u64(&j, "total", errors_total());
+	for (unsigned int i = 0; i < ERR_COUNT; i++)
+		app_json_u64(&j, err_names[i], g.err[i]);
+	app_json_end(&j);
+	app_json_obj(&j, "latency_us");
+	json_latency(&j, "connect", &g.lat_connect);
+	json_latency(&j, "request", &g.lat_request);
+	app_json_end(&j);
+	app_json_u64(&j, "tw_entries_peak", tw_peak);
+	app_json_u64(&j, "tw_entries_end", ss->tw_entries);
+	app_json_num(&j, "tw_bytes_per_entry", g.dp.tw_bytes_per_entry, 1);
+	app_json_u64(&j, "tw_capacity", g.dp.max_tw);
+	app_json_u64(&j, "tw_overflow", ss->tw_overflow);
+	app_json_u64(&j, "tw_reused", ss->tw_reused);
+	app_json_u64(&j, "retransmits", ss->retransmits);
+	app_json_obj(&j, "config");
+	app_json_u64(&j, "rate", opt.rate);
+	app_json_u64(&j, "concurrency", opt.concurrency);
+	app_json_num(&j, "seconds", opt.seconds, 3);
+	app_json_u64(&j, "requests_per_conn", opt.requests_per_conn);
+	app_json_u64(&j, "request_bytes", opt.request_bytes);
+	app_json_str(&j, "close", opt.close == CLOSE_RST ? "rst" : "fin");
+	snprintf(buf, sizeof(buf), "%s/%u", app_ip_str(dpc.addr.ip, ip), dpc.addr.prefix);
+	app_json_str(&j, "addr", buf);
+	app_json_u64(&j, "addrs", dpc.addrs);
+	app_json_u64(&j, "servers", opt.servers.n);
+	app_json_end(&j);
+	app_dp_json(&j, &g.dp);
+	app_json_str(&j, "cpu", app_cpu_model());
+	app_json_end(&j);
+}
+
+static void
+summary_text(double secs, const struct tws_stack_stats *ss, uint64_t tw_peak)
+{
+	char detail[256];
+
+	printf(PROG ": %" PRIu64 " connections in %.2f s = %.0f connections/s, %" PRIu64
+	       " requests\n", g.connections, secs, secs > 0 ? (double)g.connections / secs : 0.0,
+	       g.requests);
+	printf(PROG ": latency us connect p50 %" PRIu64 " p99 %" PRIu64 " p999 %" PRIu64
+	       ", request p50 %" PRIu64 " p99 %" PRIu64 " p999 %" PRIu64 "\n",
+	       app_hist_quantile(&g.lat_connect, 0.5), app_hist_quantile(&g.lat_connect, 0.99),
+	       app_hist_quantile(&g.lat_connect, 0.999), app_hist_quantile(&g.lat_request, 0.5),
+	       app_hist_quantile(&g.lat_request, 0.99), app_hist_quantile(&g.lat_request, 0.999));
+	app_error_detail(detail, sizeof(detail), err_names, g.err, ERR_COUNT);
+	printf(PROG ": TIME_WAIT entries peak %" PRIu64 ", now %" PRIu64 " (%.1f bytes each, "
+	       "%" PRIu64 " not made: capacity %u), errors %" PRIu64 "%s, retransmits %" PRIu64
+	       "\n", tw_peak, ss->tw_entries, g.dp.tw_bytes_per_entry, ss->tw_overflow,
+	       g.dp.max_tw, errors_total(), detail, ss->retransmits);
+}
+
+/* Poll until the node is idle (the last ACKs and RSTs out), at most @p us. */
+static void
+flush(uint64_t us)
+{
+	uint64_t end = app_dp_now_us(&g.dp) + us;
+
+	do {
+		g.now = app_dp_now_us(&g.dp);
+	} while (tws_node_poll(g.dp.node, g.now) > 0 && g.now < end);
+}
+
+static int
+run(FILE *csv)
+{
+	uint64_t t_start = app_dp_now_us(&g.dp), end = t_start + (uint64_t)(opt.seconds * 1e6);
+	uint64_t drain_end = UINT64_MAX, next_peak = 0, tw_peak = 0;
+	struct sample prev, cur;
+	bool starting = true;
+
+	g.now = t_start;
+	sample_take(&prev);
+	for (;;) {
+		g.now = app_dp_now_us(&g.dp);
+		if (starting && (g.now >= end || app_stop_requests > 0)) {
+			starting = false;
+			drain_end = g.now + DRAIN_US;
+		}
+		if (starting)
+			start_connects(t_start);
+		else if (g.inflight == 0 || g.now >= drain_end || app_stop_requests > 1)
+			break;
+		tws_node_poll(g.dp.node, g.now);
+		if (g.now < next_peak)
+			continue;
+		next_peak = g.now + 10000;
+		sample_take(&cur);
+		tw_peak = RTE_MAX(tw_peak, cur.ss.tw_entries);
+		if (cur.t >= prev.t + 1000000) {
+			progress(&prev, &cur, t_start, csv);
+			prev = cur;
+		}
+	}
+	abort_inflight();
+	flush(100000);
+
+	double secs = (double)(g.now - t_start) / 1e6;
+	struct tws_stack_stats ss;
+
+	sample_take(&cur);
+	if (cur.t > prev.t + 100000)
+		progress(&prev, &cur, t_start, csv);
+	tws_stack_stats_get(g.dp.st, &ss);
+	tw_peak = RTE_MAX(tw_peak, ss.tw_entries);
+	summary_text(secs, &ss, tw_peak);
+	if (opt.json != NULL) {
+		FILE *f = fopen(opt.json, "w");
+
+		if (f == NULL) {
+			fprintf(stderr, PROG ": --json '%s': %s\n", opt.json, strerror(errno));
+			return 1;
+		}
+		summary_json(f, secs, &ss, tw_peak);
+		fclose(f);
+	}
+	return errors_total() == 0 ? 0 : 3;
+}
+
+/* Servers must be neighbours on our subnet: there is no gateway. */
+static int
+check_servers(void)
+{
+	char a[16];
+
+	for (unsigned int i = 0; i < opt.servers.n; i++) {
+		if (!app_dp_is_neighbour(&dpc, opt.servers.e[i].ip)) {
+			fprintf(stderr, PROG ": --server %s: not a neighbour on our subnet /%u, or "
+				"one of our --addr addresses (no gateway is used)\n",
+				app_ip_str(opt.servers.e[i].ip, a), dpc.addr.prefix);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* TIME_WAIT capacity: what --rate (or CPS_ESTIMATE) makes over the run, within one timeout. */
+static uint32_t
+tw_capacity(const struct tws_tcp_knobs *k)
+{
+	double life = RTE_MIN(opt.seconds + DRAIN_US / 1e6, k->tw_timeout_ms / 1000.0);
+	double n = (opt.rate > 0 ? opt.rate : CPS_ESTIMATE) * life + 65536;
+
+	return n > TW_DEFAULT_MAX ? TW_DEFAULT_MAX : (uint32_t)n;
+}
+
+static int
+alloc_state(void)
+{
+	g.slots = calloc(opt.concurrency, sizeof(*g.slots));
+	g.free_ids = calloc(opt.concurrency, sizeof(*g.free_ids));
+	g.srv = calloc(opt.servers.n, sizeof(*g.srv));
+	g.req = calloc(opt.servers.n, sizeof(*g.req));
+	if (g.slots == NULL || g.free_ids == NULL || g.srv == NULL || g.req == NULL)
+		return -1;
+	for (uint32_t i = 0; i < opt.concurrency; i++)
+		g.free_ids[i] = opt.concurrency - 1 - i;
+	g.nb_free = opt.concurrency;
+	for (unsigned int i = 0; i < opt.servers.n; i++) {
+		uint32_t n = opt.request_bytes;
+
+		g.req[i] = malloc(n);
+		if (g.req[i] == NULL || app_http_request(g.req[i], n, opt.servers.e[i].ip, n) == 0)
+			return -1;
+	}
+	g.nb_pairs = dpc.addrs * opt.servers.n;
+	g.warm = true;
+	return 0;
+}
+
+static void
+free_state(void)
+{
+	for (unsigned int i = 0; g.req != NULL && i < opt.servers.n; i++)
+		free(g.req[i]);
+	free(g.req);
+	free(g.srv);
+	free(g.free_ids);
+	free(g.slots);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct app_opts_spec spec = {
+		.prog = PROG, .section = "gen",
+		.synopsis = PROG " [EAL options --] --port NAME --addr A[/P] --server IP:P[,...] "
+			    "[options]",
+		.about = "Churns HTTP/1.1 connections over a DPDK port, one lcore:\n"
+			 "connect, requests, responses, close by FIN or RST. Prints\n"
+			 "connections/s, open connections, TIME_WAIT entries, errors and\n"
+			 "retransmissions every second, and a summary (--json FILE: cps,\n"
+			 "connections, errors by kind, latency_us, tw_entries_peak,\n"
+			 "tw_bytes_per_entry, retransmits, duration_s). SIGINT ends the run.",
+		.epilog = "Exit status: 0 done without errors, 1 failure (EAL, memory, port), "
+			  "2 bad usage or\nconfiguration, 3 the run counted errors.",
+		.tables = tables, .nb_tables = RTE_DIM(tables),
+	};
+	struct app_opts_result res;
+	char **eal, **targv;
+	int nb_eal, targc;
+	FILE *csv = NULL;
+
+	app_split_args(argc, argv, &eal, &nb_eal, &targv, &targc);
+	if (app_opts_parse(&spec, targc, targv, &res) != 0 || app_dp_conf_check(PROG, &dpc) != 0 ||
+	    check_servers() != 0)
+		return 2;
+	if ((opt.json != NULL && app_check_writable(PROG, "--json", opt.json) != 0) ||
+	    (opt.csv != NULL && app_check_writable(PROG, "--csv", opt.csv) != 0))
+		return 2;
+	app_dp_knob_defaults(PROG, &res);
+	if (!app_opts_knob_given(&res, "max_tw"))
+		res.knobs.max_tw = tw_capacity(&res.knobs);
+
+	uint32_t max_conns = opt.concurrency * 2 + 1024;
+	uint32_t mbufs = opt.concurrency * 8 + 16384;
+	long mem = app_dp_memory_mb(max_conns, res.knobs.max_tw, mbufs, res.knobs.mss);
+
+	if (app_eal_start(PROG, argv[0], eal, nb_eal, mem) != 0)
+		return 1;
+	app_stop_signals_install();
+
+	int rc = 1;
+
+	if (alloc_state() != 0) {
+		fprintf(stderr, PROG ": no memory for %u connection slots\n", opt.concurrency);
+		goto out;
+	}
+	int drc = app_dp_create(&g.dp, &(struct app_dp_params){ .prog = PROG, .conf = &dpc,
+		.knobs = res.knobs, .max_conns = max_conns,
+		.max_dests = RTE_MIN(g.nb_pairs + 16, 1u << 20), .nb_mbufs = mbufs,
+		.event_cb = on_event });
+
+	if (drc != 0) {
+		rc = drc == -ENODEV ? 2 : 1;
+		goto out;
+	}
+	if (opt.csv != NULL) {
+		csv = fopen(opt.csv, "w");
+		if (csv == NULL) {
+			fprintf(stderr, PROG ": --csv '%s': %s\n", opt.csv, strerror(errno));
+			goto out_dp;
+		}
+		fputs("time_s,connections,cps,open,tw_entries,tw_bytes,errors,retransmits\n", csv);
+	}
+	if (!app_dp_link_wait(&g.dp, LINK_WAIT_S))
+		fprintf(stderr, PROG ": the link of %s is still down after %.0f s (a memif client "
+			"needs its server); going on: connections will time out\n",
+			g.dp.info.name, LINK_WAIT_S);
+
+	char a[16];
+
+	printf(PROG ": %s (%s) from %s/%u (%u address%s) to %u server%s, concurrency %u, rate %s, "
+	       "%.1f s; TIME_WAIT room %u entries (%.1f bytes each)\n", g.dp.info.name,
+	       g.dp.info.driver, app_ip_str(dpc.addr.ip, a), dpc.addr.prefix, dpc.addrs,
+	       dpc.addrs > 1 ? "es" : "", opt.servers.n, opt.servers.n > 1 ? "s" : "",
+	       opt.concurrency, opt.rate ? "limited" : "unlimited", opt.seconds, g.dp.max_tw,
+	       g.dp.tw_bytes_per_entry);
+	fflush(stdout);
+	rc = run(csv);
+out_dp:
+	if (csv != NULL)
+		fclose(csv);
+	app_dp_free(&g.dp);
+out:
+	free_state();
+	app_eal_stop();
+	return rc;
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tws-server: an HTTP/1.1 server on a DPDK port for tws-gen (and curl, wrk)
+ * to churn connections against. It listens on every one of its addresses
+ * on the given ports, answers each request (a head ending in an empty
+ * line) with a 200 response of a configured size, and closes client-first
+ * (waits for the client's FIN: the TIME_WAIT entries are the client's) or
+ * server-first (closes after its response: they are the server's).
+ *
+ * One lcore, one queue. A progress line once per second; SIGINT (or
+ * --seconds) stops it, and the summary goes to stdout and --json.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_lcore.h>
+
+#include "app_dp.h"
+#include "app_http.h"
+#include "app_json.h"
+#include "app_opts.h"
+#include "app_util.h"
+
+#define PROG "tws-server"
+#define RESPONSE_MAX (64u << 20)
+#define RECV_CHUNK 16384
+
+enum close_policy { CLOSE_CLIENT, CLOSE_SERVER };
+
+static struct app_dp_conf dpc = { .addrs = 1 };
+
+static struct {
+	struct app_port_list listen;
+	uint32_t response_bytes;
+	uint32_t close;
+	uint32_t max_conns;
+	double seconds;
+	const char *json;
+} opt = { .response_bytes = 100, .close = CLOSE_CLIENT, .max_conns = 16384 };
+
+static const struct app_opt server_opts[] = {
+	{ .name = "listen", .type = APP_OPT_PORTS, .off = offsetof(typeof(opt), listen),
+	  .metavar = "P[,P...]", .def = NULL, .help = "TCP ports to listen on, on every address" },
+	{ .name = "response-bytes", .type = APP_OPT_U32,
+	  .off = offsetof(typeof(opt), response_bytes), .min = 0, .max = RESPONSE_MAX,
+	  .metavar = "N", .def = "100", .help = "body of each response (Content-Length)" },
+	{ .name = "close", .type = APP_OPT_CHOICE, .off = offsetof(typeof(opt), close),
+	  .choices = "client,server", .metavar = "WHO", .def = "client",
+	  .help = "who closes first: client (wait for its FIN) or server (after responding)" },
+	{ .name = "max-conns", .type = APP_OPT_U32, .off = offsetof(typeof(opt), max_conns),
+	  .min = 16, .max = 1u << 24, .metavar = "N", .def = "16384",
+	  .help = "live connections at once" },
+	{ .name = "seconds", .type = APP_OPT_SECONDS, .off = offsetof(typeof(opt), seconds),
+	  .min = 0, .max = 0, .metavar = "S", .def = "0: until SIGINT",
+	  .help = "stop after S seconds" },
+	{ .name = "json", .type = APP_OPT_STR, .off = offsetof(typeof(opt), json),
+	  .metavar = "FILE", .def = "", .help = "write the summary as JSON to FILE" },
+};
+
+static const struct app_opt_table tables[] = {
+	{ app_dp_opts, APP_DP_NB_OPTS, &dpc },
+	{ server_opts, RTE_DIM(server_opts), &opt },
+};
+
+/* Counters of the run; errors by kind in one list for the progress line and the JSON. */
+#define SERVER_ERRORS(X) \
+	X(reset,   "reset by the client before its response was queued") \
+	X(timeout, "given up after retransmissions") \
+	X(send,    "tws_send() refused the response")
+
+enum {
+#define X_ENUM(n, d) ERR_ ## n,
+	SERVER_ERRORS(X_ENUM)
+#undef X_ENUM
+	ERR_COUNT
+};
+
+static const char *const err_names[] = {
+#define X_NAME(n, d) #n,
+	SERVER_ERRORS(X_NAME)
+#undef X_NAME
+};
+
+static struct {
+	struct app_dp dp;
+	char *resp;            /* the response, head and body */
+	uint32_t resp_len;
+	uint64_t accepted, closed, aborted_by_client, requests, responses;
+	uint64_t err[ERR_COUNT];
+} srv;
+
+/*
+ * A connection's state lives in its udata word: no allocation per
+ * connection. Bits 0-2: how much of "\r\n\r\n" matched; 3: the peer closed
+ * (close once every response is queued); 4: we closed; 5: a response was
+ * queued; 8-23: responses owed; 24-63: bytes of the first owed one queued.
+ */
+#define ST_MATCH_MASK UINT64_C(0x7)
+#define ST_PEER_CLOSED (UINT64_C(1) << 3)
+#define ST_CLOSED (UINT64_C(1) << 4)
+#define ST_SERVED (UINT64_C(1) << 5)
+#define ST_OWED_SHIFT 8
+#define ST_OWED_MASK (UINT64_C(0xffff) << ST_OWED_SHIFT)
+#define ST_OFF_SHIFT 24
+
+static inline uint64_t
+st_owed(uint64_t s)
+{
+	return (s & ST_OWED_MASK) >> ST_OWED_SHIFT;
+}
+
+/* Queue what is owed; close when the policy says so. @return the new state. */
+static uint64_t
+serve(struct tws_conn *c, uint64_t s)
+{
+	uint64_t owed = st_owed(s), off = s >> ST_OFF_SHIFT;
+
+	while (owed > 0 && !(s & ST_CLOSED)) {
+		int r = tws_send(c, srv.resp + off, (uint32_t)(srv.resp_len - off));
+
+		if (r < 0) {
+			srv.err[ERR_send]++;
+			owed = 0;
+			off = 0;
+			break;
+		}
+		off += (uint64_t)r;
+		if (off < srv.resp_len)
+			break; /* the SENT event brings us back */
+		off = 0;
+		owed--;
+		srv.responses++;
+		s |= ST_SERVED;
+	}
+	s = (s & (ST_MATCH_MASK | ST_PEER_CLOSED | ST_CLOSED | ST_SERVED)) |
+	    (owed << ST_OWED_SHIFT) | (off << ST_OFF_SHIFT);
+	if (owed == 0 && !(s & ST_CLOSED) &&
+	    ((s & ST_PEER_CLOSED) || (opt.close == CLOSE_SERVER && (s & ST_SERVED)))) {
+		tws_close(c);
+		s |= ST_CLOSED;
+	}
+	return s;
+}
+
+/* Read what arrived; every request head ending in it is owed a response. */
+static uint64_t
+read_requests(struct tws_conn *c, uint64_t s)
+{
+	static uint8_t buf[RECV_CHUNK];
+	int r;
+
+	while ((r = tws_recv(c, buf, sizeof(buf))) > 0) {
+		uint32_t pos = 0;
+		uint8_t match = (uint8_t)(s & ST_MATCH_MASK);
+		int64_t end;
+
+		while (pos < (uint32_t)r &&
+		       (end = app_http_head_end(&match, buf + pos, (uint32_t)r - pos)) >= 0) {
+			pos += (uint32_t)end;
+			srv.requests++;
+			if (!(s & ST_CLOSED) && st_owed(s) < 0xffff)
+				s += UINT64_C(1) << ST_OWED_SHIFT;
+		}
+		s = (s & ~ST_MATCH_MASK) | match;
+	}
+	return s;
+}
+
+static void
+on_event(struct tws_stack *st, const struct tws_event *ev, void *arg)
+{
+	uint64_t s = (uint64_t)(uintptr_t)ev->udata;
+
+	(void)st;
+	(void)arg;
+	switch (ev->type) {
+	case TWS_EV_ACCEPTED:
+		srv.accepted++;
+		s = 0; /* the udata was the listener's */
+		break;
+	case TWS_EV_DATA:
+		s = serve(ev->conn, read_requests(ev->conn, s));
+		break;
+	case TWS_EV_SENT:
+		s = serve(ev->conn, s);
+		break;
+	case TWS_EV_PEER_CLOSED:
+		s = serve(ev->conn, s | ST_PEER_CLOSED);
+		break;
+	case TWS_EV_CLOSED:
+		srv.closed++;
+		return;
+	case TWS_EV_RESET:
+		/* A client closing by RST (tws-gen --close rst) after its responses is no error. */
+		if (st_owed(s) == 0 && (s & ST_SERVED))
+			srv.aborted_by_client++;
+		else
+			srv.err[ERR_reset]++;
+		return;
+	case TWS_EV_ERROR:
+		srv.err[ERR_timeout]++;
+		return;
+	default:
+		return;
+	}
+	tws_conn_set_udata(ev->conn, (void *)(uintptr_t)s);
+}
+
+static uint64_t
+errors_total(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < ERR_COUNT; i++)
+		n += srv.err[i];
+	return n;
+}
+
+static void
+summary(FILE *f, bool json, double secs, const struct tws_stack_stats *ss, uint64_t tw_peak)
+{
+	uint64_t done = srv.closed + srv.aborted_by_client;
+
+	if (!json) {
+		fprintf(f, PROG ": %" PRIu64 " connections accepted, %" PRIu64 " finished in "
+			"%.2f s (%.0f/s), %" PRIu64 " requests, %" PRIu64 " responses\n",
+			srv.accepted, done, secs, secs > 0 ? (double)done / secs : 0.0,
+			srv.requests, srv.responses);
+		fprintf(f, PROG ": TIME_WAIT entries now %" PRIu64 ", peak %" PRIu64 " (%.1f bytes "
+			"each), errors %" PRIu64 ", retransmits %" PRIu64 "\n", ss->tw_entries,
+			tw_peak, srv.dp.tw_bytes_per_entry, errors_total(), ss->retransmits);
+		return;
+	}
+
+	struct app_json j;
+
+	app_json_begin(&j, f);
+	app_json_str(&j, "tool", PROG);
+	app_json_num(&j, "duration_s", secs, 3);
+	app_json_u64(&j, "connections", srv.accepted);
+	app_json_u64(&j, "finished", done);
+	app_json_num(&j, "cps", secs > 0 ? (double)done / secs : 0.0, 0);
+	app_json_u64(&j, "closed", srv.closed);
+	app_json_u64(&j, "aborted_by_client", srv.aborted_by_client);
+	app_json_u64(&j, "requests", srv.requests);
+	app_json_u64(&j, "responses", srv.responses);
+	app_json_obj(&j, "errors");
+	app_json_u64(&j, "total", errors_total());
+	for (unsigned int i = 0; i < ERR_COUNT; i++)
+		app_json_u64(&j, err_names[i], srv.err[i]);
+	app_json_end(&j);
+	app_json_u64(&j, "open", ss->conns);
+	app_json_u64(&j, "tw_entries", ss->tw_entries);
+	app_json_u64(&j, "tw_entries_peak", tw_peak);
+	app_json_num(&j, "tw_bytes_per_entry", srv.dp.tw_bytes_per_entry, 1);
+	app_json_u64(&j, "tw_capacity", srv.dp.max_tw);
+	app_json_u64(&j, "tw_overflow", ss->tw_overflow);
+	app_json_u64(&j, "retransmits", ss->retransmits);
+	app_json_u64(&j, "rst_sent", ss->rst_sent);
+	app_json_str(&j, "close", opt.close == CLOSE_SERVER ? "server" : "client");
+	app_json_u64(&j, "response_bytes", opt.response_bytes);
+	app_dp_json(&j, &srv.dp);
+	app_json_str(&j, "cpu", app_cpu_model());
+	app_json_end(&j);
+}
+
+static int
+write_json(double secs, const struct tws_stack_stats *ss, uint64_t tw_peak)
+{
+	FILE *f = fopen(opt.json, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, PROG ": --json '%s': %s\n", opt.json, strerror(errno));
+		return -1;
+	}
+	summary(f, true, secs, ss, tw_peak);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static int
+run(void)
+{
+	struct app_dp *dp = &srv.dp;
+	uint64_t t0 = app_dp_now_us(dp), now = t0, next_tick = t0 + 1000000, next_peak = t0;
+	uint64_t end = opt.seconds > 0 ? t0 + (uint64_t)(opt.seconds * 1e6) : UINT64_MAX;
+	uint64_t last_done = 0, tw_peak = 0, last_t = t0;
+	struct tws_stack_stats ss;
+	char detail[256];
+
+	while (app_stop_requests == 0 && now < end) {
+		tws_node_poll(dp->node, now);
+		now = app_dp_now_us(dp);
+		if (now < next_peak)
+			continue;
+		next_peak = now + 10000;
+		tws_stack_stats_get(dp->st, &ss);
+		tw_peak = RTE_MAX(tw_peak, ss.tw_entries);
+		if (now < next_tick)
+			continue;
+
+		uint64_t done = srv.closed + srv.aborted_by_client;
+
+		app_progress_print(stdout, PROG, &(struct app_progress){
+			.t_s = (double)(now - t0) / 1e6,
+			.cps = (double)(done - last_done) * 1e6 / (double)(now - last_t),
+			.open = ss.conns, .tw = ss.tw_entries,
+			.tw_bytes_per_entry = dp->tw_bytes_per_entry, .errors = errors_total(),
+			.error_detail = app_error_detail(detail, sizeof(detail), err_names, srv.err,
+							 ERR_COUNT),
+			.retransmits = ss.retransmits });
+		last_done = done;
+		last_t = now;
+		next_tick += 1000000;
+	}
+
+	double secs = (double)(now - t0) / 1e6;
+
+	tws_stack_stats_get(dp->st, &ss);
+	tw_peak = RTE_MAX(tw_peak, ss.tw_entries);
+	summary(stdout, false, secs, &ss, tw_peak);
+	if (opt.json != NULL && write_json(secs, &ss, tw_peak) != 0)
+		return 1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct app_opts_spec spec = {
+		.prog = PROG, .section = "server",
+		.synopsis = PROG " [EAL options --] --port NAME --addr A[/P] --listen P[,P...] "
+			    "[options]",
+		.about = "An HTTP/1.1 server on a DPDK port, one lcore: answers each\n"
+			 "request with a 200 response of --response-bytes, closes client- or\n"
+			 "server-first, and prints connections/s, open connections and\n"
+			 "TIME_WAIT entries every second. SIGINT stops it and prints the\n"
+			 "summary (--json FILE writes it).",
+		.epilog = "Exit status: 0 done, 1 failure (EAL, memory, port), 2 bad usage or "
+			  "configuration.",
+		.tables = tables, .nb_tables = RTE_DIM(tables),
+	};
+	struct app_opts_result res;
+	char **eal, **targv;
+	int nb_eal, targc;
+
+	app_split_args(argc, argv, &eal, &nb_eal, &targv, &targc);
+	if (app_opts_parse(&spec, targc, targv, &res) != 0 || app_dp_conf_check(PROG, &dpc) != 0)
+		return 2;
+	if (opt.json != NULL && app_check_writable(PROG, "--json", opt.json) != 0)
+		return 2;
+
+	/* Server-first closes leave TIME_WAIT here: room for 4M unless max_tw says otherwise. */
+	app_dp_knob_defaults(PROG, &res);
+	if (!app_opts_knob_given(&res, "max_tw"))
+		res.knobs.max_tw = opt.close == CLOSE_SERVER ? 1u << 22 : 1u << 16;
+
+	uint32_t mbufs = opt.max_conns * 2 + 16384;
+	long mem = app_dp_memory_mb(opt.max_conns, res.knobs.max_tw, mbufs, res.knobs.mss);
+
+	if (app_eal_start(PROG, argv[0], eal, nb_eal, mem) != 0)
+		return 1;
+	app_stop_signals_install();
+
+	int rc = 1;
+
+	srv.resp_len = app_http_response_head_len(opt.response_bytes, opt.close == CLOSE_SERVER) +
+		       opt.response_bytes;
+	srv.resp = malloc(srv.resp_len);
+	if (srv.resp == NULL ||
+	    app_http_response(srv.resp, srv.resp_len, opt.response_bytes,
+			      opt.close == CLOSE_SERVER) != srv.resp_len) {
+		fprintf(stderr, PROG ": no memory for a %u-byte response\n", srv.resp_len);
+		goto out;
+	}
+	int drc = app_dp_create(&srv.dp, &(struct app_dp_params){ .prog = PROG, .conf = &dpc,
+		.knobs = res.knobs, .max_conns = opt.max_conns, .max_listeners = opt.listen.n,
+		.nb_mbufs = mbufs, .event_cb = on_event });
+
+	if (drc != 0) {
+		rc = drc == -ENODEV ? 2 : 1;
+		goto out;
+	}
+	for (unsigned int i = 0; i < opt.listen.n; i++) {
+		int lrc = tws_listen(srv.dp.st, 0, rte_cpu_to_be_16(opt.listen.port[i]), NULL);
+
+		if (lrc != 0) {
+			fprintf(stderr, PROG ": --listen %u: %s\n", opt.listen.port[i],
+				lrc == -EADDRINUSE ? "given twice" : strerror(-lrc));
+			rc = 2;
+			goto out_dp;
+		}
+	}
+
+	char a[16], ports[128] = "";
+
+	for (unsigned int i = 0, o = 0; i < opt.listen.n && o < sizeof(ports); i++)
+		o += (unsigned int)snprintf(ports + o, sizeof(ports) - o, "%s%u", i ? "," : "",
+					    opt.listen.port[i]);
+	printf(PROG ": listening on %s/%u (%u address%s) port %s via %s (%s, MAC "
+	       RTE_ETHER_ADDR_PRT_FMT "), close %s-first, %u-byte responses\n",
+	       app_ip_str(dpc.addr.ip, a), dpc.addr.prefix, dpc.addrs, dpc.addrs > 1 ? "es" : "",
+	       ports, srv.dp.info.name, srv.dp.info.driver,
+	       RTE_ETHER_ADDR_BYTES(&srv.dp.info.mac), opt.close == CLOSE_SERVER ? "server" :
+	       "client", opt.response_bytes);
+	fflush(stdout);
+	rc = run();
+out_dp:
+	app_dp_free(&srv.dp);
+out:
+	free(srv.resp);
+	app_eal_stop();
+	return rc;
+}

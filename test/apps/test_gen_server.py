@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""tws-gen and tws-server: options, .ini files, ports, and the pair over memif (TAP).
+
+Argument and configuration errors exit 2 naming the option (or the file, section
+and key); a port that does not exist lists those that do. The end-to-end cases run
+tws-server and tws-gen as two processes joined by net_memif (a socket in a
+temporary directory, addresses in 198.18.0.0/15, nothing leaves the machine) and
+check what the JSON summaries say, never a speed. Every child is killed by its
+PID in a finally block.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+GEN, SERVER, TOP = (os.path.abspath(a) for a in sys.argv[1:4])
+cases = []
+CHILDREN = []
+
+
+def case(fn):
+    cases.append(fn)
+    return fn
+
+
+def run(prog, *args, timeout=30):
+    return subprocess.run([prog, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def usage_error(prog, args, *needles):
+    r = run(prog, *args)
+    assert r.returncode == 2, (args, r.returncode, r.stdout, r.stderr)
+    for n in needles:
+        assert n in r.stderr, (args, n, r.stderr)
+    return r
+
+
+GEN_ARGS = ["--port", "net_null0", "--addr", "198.18.0.10/24", "--server", "198.18.0.1:80"]
+SRV_ARGS = ["--port", "net_null0", "--addr", "198.18.0.1/24", "--listen", "80"]
+
+
+@case
+def help_lists_every_option():
+    for prog, opts in ((GEN, ["--port", "--addr", "--addrs", "--server", "--rate",
+                              "--concurrency", "--seconds", "--requests-per-conn",
+                              "--request-bytes", "--close", "--knob", "--config", "--json",
+                              "--csv"]),
+                       (SERVER, ["--port", "--addr", "--addrs", "--listen", "--response-bytes",
+                                 "--close", "--max-conns", "--seconds", "--knob", "--config",
+                                 "--json"])):
+        r = run(prog, "--help")
+        assert r.returncode == 0, r
+        for o in opts + ["tw_timeout_ms", "tw_reuse", "--no-huge"]:
+            assert o in r.stdout, (prog, o)
+        assert max(len(line) for line in r.stdout.splitlines()) < 100
+
+
+@case
+def bad_values_name_the_option_and_what_is_accepted():
+    for args, needles in (
+            (["--rate", "fast"], ["--rate 'fast'", "0 to 100000000"]),
+            (["--concurrency", "0"], ["--concurrency", "1 to"]),
+            (["--seconds", "0"], ["--seconds '0'", "0.1 to 86400"]),
+            (["--request-bytes", "10"], ["--request-bytes", "64 to"]),
+            (["--close", "later"], ["--close 'later'", "fin or rst"]),
+            (["--server", "198.18.0.1"], ["--server '198.18.0.1'", "IP:PORT"]),
+            (["--server", "198.18.0.1:0"], ["--server", "IP:PORT"]),
+            (["--addr", "198.18.0.300"], ["--addr '198.18.0.300'", "IPv4"]),
+            (["--addr", "198.18.0.10/40"], ["--addr", "8 to 32"]),
+            (["--addrs", "300"], ["--addrs", "inside 198.18.0.0/24"]),
+            (["--server", "198.18.5.1:80"], ["--server 198.18.5.1", "subnet"]),
+            (["--knob", "rto_min_ms=0"], ["--knob", "rto_min_ms", "1..60000"]),
+            (["--knob", "tw_syn_reject=maybe"], ["tw_syn_reject", "ack, drop"]),
+            (["--knob", "nonsense=1"], ["no TCP knob 'nonsense'", "tw_timeout_ms"]),
+            (["--knob", "rto_min_ms"], ["--knob 'rto_min_ms'", "name=value"]),
+            (["--frobnicate", "1"], ["unknown option '--frobnicate'"]),
+            (["--rate"], ["'--rate' needs a value"]),
+            (["stray"], ["unexpected argument 'stray'"])):
+        usage_error(GEN, GEN_ARGS + args, *needles)
+    for args, needles in (
+            (["--listen", "80,0"], ["--listen '80,0'", "1..65535"]),
+            (["--close", "both"], ["--close 'both'", "client or server"]),
+            (["--response-bytes", "-1"], ["--response-bytes"]),
+            (["--max-conns", "1"], ["--max-conns", "16 to"])):
+        usage_error(SERVER, SRV_ARGS + args, *needles)
+
+
+@case
+def missing_required_options_are_named():
+    usage_error(GEN, ["--addr", "198.18.0.10", "--server", "198.18.0.1:80"],
+                "--port is required")
+    usage_error(GEN, ["--port", "x", "--addr", "198.18.0.10"], "--server is required")
+    usage_error(SERVER, ["--port", "x", "--addr", "198.18.0.1"], "--listen is required")
+
+
+@case
+def unknown_port_lists_the_available_ports():
+    for prog, args in ((GEN, GEN_ARGS), (SERVER, SRV_ARGS)):
+        a = list(args)
+        a[1] = "net_nope7"
+        r = usage_error(prog, ["--vdev=net_null0", "--vdev=net_null1", "--"] + a,
+                        "no port 'net_nope7'", "net_null0", "net_null1")
+        assert "available" in r.stderr, r.stderr
+    usage_error(GEN, ["--port", "nope"] + GEN_ARGS[2:], "no ports at all", "--vdev")
+
+
+def write(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+@case
+def config_errors_name_file_section_and_key():
+    with tempfile.TemporaryDirectory() as d:
+        for text, needles in (
+                ("[gen]\nrate = fast\n", ["[gen] rate 'fast'", "0 to 100000000"]),
+                ("[gen]\nrat = 5\n", ["[gen] rat", "no such option"]),
+                ("[tcp]\ntw_timeout_ms = 0\n", ["[tcp]", "tw_timeout_ms", "1..1073741823"]),
+                ("[tcp]\ntw_timeout = 5\n", ["[tcp]", "no TCP knob 'tw_timeout'"]),
+                ("[client]\nrate = 5\n", ["unknown section [client]", "[gen]", "[tcp]"]),
+                ("[gen]\nrate 5\n", ["line 2", "'rate 5'", "name = value"])):
+            path = write(d, "bad.ini", text)
+            usage_error(GEN, GEN_ARGS + ["--config", path], path, *needles)
+        usage_error(GEN, GEN_ARGS + ["--config", os.path.join(d, "none.ini")],
+                    "none.ini", "cannot read")
+        usage_error(GEN, GEN_ARGS + ["--config"], "'--config' needs a value")
+        path = write(d, "s.ini", "[server]\nclose = sometimes\n")
+        usage_error(SERVER, SRV_ARGS + ["--config", path], "[server] close 'sometimes'",
+                    "client or server")
+
+
+@case
+def config_supplies_options_and_the_command_line_overrides():
+    with tempfile.TemporaryDirectory() as d:
+        path = write(d, "g.ini", "; a comment\n[gen]\nport = net_from_file\naddr = 198.18.0.10\n"
+                     "server = 198.18.0.1:80\n[tcp]\ntw_timeout_ms = 5000\n")
+        usage_error(GEN, ["--vdev=net_null0", "--", "--config", path], "no port 'net_from_file'")
+        usage_error(GEN, ["--vdev=net_null0", "--", "--config", path, "--port", "net_cli"],
+                    "no port 'net_cli'")
+        # A bad command-line value is named even when the file had a good one.
+        usage_error(GEN, ["--config", path, "--knob", "tw_timeout_ms=0"], "--knob")
+
+
+@case
+def shipped_config_files_parse():
+    for prog, ini in ((GEN, "tws-gen.ini"), (SERVER, "tws-server.ini")):
+        path = os.path.join(TOP, "config", ini)
+        # Everything in the file is accepted; only the port is missing from this EAL.
+        usage_error(prog, ["--vdev=net_null0", "--", "--config", path], "no port 'net_memif0'",
+                    "net_null0")
+
+
+def start_server(sock, *args):
+    cmd = [SERVER, "-l", "0", f"--vdev=net_memif0,role=server,socket={sock},socket-abstract=no",
+           "--", "--port", "net_memif0", "--addr", "198.18.0.1/16", "--listen", "80", *args]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    CHILDREN.append(p)
+    # It prints "listening" once the port (and the memif socket) is up.
+    deadline = time.monotonic() + 20
+    line = ""
+    while time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if "listening" in line or line == "":
+            break
+    assert "listening" in line, (line, p.poll())
+    return p
+
+
+def run_gen(sock, *args, timeout=40):
+    cmd = [GEN, "-l", "1", f"--vdev=net_memif0,role=client,socket={sock},socket-abstract=no",
+           "--", "--port", "net_memif0", "--addr", "198.18.1.1/16", "--server", "198.18.0.1:80",
+           *args]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    CHILDREN.append(p)
+    out, err = p.communicate(timeout=timeout)
+    return p.returncode, out, err
+
+
+def stop_server(p):
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=15)
+    return p.returncode, out, err
+
+
+def kill_children():
+    for p in CHILDREN:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+            # A killed tool cannot remove its (empty, --no-shconf) runtime directory.
+            name = os.path.basename(p.args[0])
+            try:
+                os.rmdir(f"/var/run/dpdk/{name}-{p.pid}")
+            except OSError:
+                pass
+    CHILDREN.clear()
+
+
+GEN_KEYS = ["cps", "connections", "errors", "latency_us", "tw_entries_peak",
+            "tw_bytes_per_entry", "retransmits", "duration_s"]
+
+
+def pair(server_args, gen_args):
+    with tempfile.TemporaryDirectory() as d:
+        sock = os.path.join(d, "memif.sock")
+        sj, gj, gc = (os.path.join(d, n) for n in ("s.json", "g.json", "g.csv"))
+        try:
+            srv = start_server(sock, "--json", sj, *server_args)
+            rc, out, err = run_gen(sock, "--json", gj, "--csv", gc, *gen_args)
+            src, sout, serr = stop_server(srv)
+            return (rc, out, err, json.load(open(gj)), open(gc).read().splitlines(),
+                    src, sout, json.load(open(sj)))
+        finally:
+            kill_children()
+
+
+@case
+def memif_pair_client_closes_first():
+    # 256 client addresses x 28232 ports: no tuple is reused within the run, so every
+    # connection leaves its own TIME_WAIT entry (60 s, longer than the run).
+    rc, out, err, g, csv, src, sout, s = pair([], ["--seconds", "3", "--addrs", "256"])
+    assert rc == 0, (rc, out, err)
+    for k in GEN_KEYS:
+        assert k in g, k
+    for k in ("addr_not_avail", "reset", "timeout", "refused", "data"):
+        assert g["errors"][k] == 0, g["errors"]
+    for k in ("connect", "request"):
+        lat = g["latency_us"][k]
+        assert 0 < lat["p50"] <= lat["p99"] <= lat["p999"] <= lat["max"], lat
+        assert lat["samples"] == g["connections"], (lat, g["connections"])
+    assert g["connections"] > 1000 and g["connections"] == g["started"], g
+    assert g["tw_entries_end"] == g["connections"] == g["tw_entries_peak"], g
+    assert g["tw_overflow"] == 0 and g["tw_reused"] == 0, g
+    assert 30 < g["tw_bytes_per_entry"] < 64, g
+    assert 2.9 < g["duration_s"] < 6, g
+    assert abs(g["cps"] - g["connections"] / g["duration_s"]) <= 1 + g["cps"] * 0.01, g
+    # One progress line per second, the same in the CSV.
+    assert csv[0].startswith("time_s,connections,cps,open,tw_entries"), csv
+    assert 3 <= len(csv) - 1 <= 5, csv
+    assert out.count("conn/s") >= 3, out
+    # The server saw every connection finish and made no TIME_WAIT of its own.
+    assert src == 0, (src, sout)
+    assert s["finished"] == s["connections"] == g["connections"], (s, g["connections"])
+    assert s["errors"]["total"] == 0 and s["tw_entries"] == 0, s
+
+
+@case
+def memif_pair_server_closes_first():
+    rc, out, err, g, csv, src, sout, s = pair(["--close", "server"],
+                                              ["--seconds", "1", "--addrs", "128"])
+    assert rc == 0, (rc, out, err)
+    assert g["errors"]["total"] == 0 and g["connections"] > 100, g
+    assert g["tw_entries_end"] == 0, g  # the client closed second: no TIME_WAIT here
+    assert s["tw_entries"] == s["finished"] == g["connections"], (s, g["connections"])
+
+
+@case
+def memif_pair_rst_close_and_several_requests():
+    rc, out, err, g, csv, src, sout, s = pair(
+        ["--response-bytes", "3000"],
+        ["--seconds", "1", "--addrs", "16", "--close", "rst", "--requests-per-conn", "3",
+         "--request-bytes", "2000", "--concurrency", "32"])
+    assert rc == 0, (rc, out, err)
+    assert g["errors"]["total"] == 0 and g["connections"] > 100, g
+    assert g["requests"] == 3 * g["connections"], g
+    assert g["tw_entries_end"] == 0, g  # RST leaves no TIME_WAIT
+    assert s["aborted_by_client"] == g["connections"] and s["errors"]["total"] == 0, s
+    assert s["requests"] == s["responses"] == g["requests"], s
+
+
+@case
+def unreachable_server_times_out_counted_without_hanging():
+    # net_null answers nothing, ARP included: the connections are given up and
+    # counted when the run ends (1 s + the 2 s drain), exit status 3.
+    with tempfile.TemporaryDirectory() as d:
+        gj = os.path.join(d, "g.json")
+        t0 = time.monotonic()
+        r = run(GEN, "--vdev=net_null0", "--", *GEN_ARGS, "--seconds", "1", "--json", gj,
+                timeout=30)
+        took = time.monotonic() - t0
+        g = json.load(open(gj))
+    assert r.returncode == 3, (r.returncode, r.stdout, r.stderr)
+    assert g["connections"] == 0 and g["errors"]["timeout"] >= 1, g
+    assert g["errors"]["total"] == g["errors"]["timeout"], g
+    assert took < 15, took
+
+
+print(f"1..{len(cases)}")
+failed = 0
+for i, fn in enumerate(cases, 1):
+    try:
+        fn()
+        print(f"ok {i} - {fn.__name__}", flush=True)
+    except Exception as e:  # noqa: BLE001 - report any failure as TAP
+        failed += 1
+        print(f"# {type(e).__name__}: {e}"[:4000])
+        print(f"not ok {i} - {fn.__name__}", flush=True)
+    finally:
+        kill_children()
+sys.exit(1 if failed else 0)
