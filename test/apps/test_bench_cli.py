@@ -200,6 +200,19 @@ def tcp_tuples_running_out_are_counted_not_fatal():
     assert d["errors"]["addr_not_avail"] > 0 or d["connections"] < 28232, d
 
 
+@case
+def linux_alone_prints_the_kernel_figures():
+    r = run("linux", "--seconds", "0.5", "--concurrency", "8", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    for k in ("linux_cps", "linux_connections", "linux_errors", "linux_cpu_s", "linux_tw_peak",
+              "linux_netns", "seconds"):
+        assert k in d, k
+    assert d["linux_connections"] > 0 and d["linux_errors"] == 0, d
+    r = run("linux", "--seconds", "0")
+    assert r.returncode != 0 and "--seconds" in r.stderr
+
+
 print(f"1..{len(cases)}")
 failed = 0
 for i, fn in enumerate(cases, 1):
