@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_byteorder.h>
 #include <rte_lcore.h>
@@ -31,6 +32,7 @@
 #include "app_http.h"
 #include "app_json.h"
 #include "app_opts.h"
+#include "app_plot.h"
 #include "app_util.h"
 
 #define PROG "tws-gen"
@@ -56,6 +58,7 @@ static struct {
 	uint32_t close;
 	const char *json;
 	const char *csv;
+	const char *plot;
 } opt = { .concurrency = 256, .seconds = 10, .requests_per_conn = 1, .request_bytes = 100 };
 
 static const struct app_opt gen_opts[] = {
@@ -84,6 +87,9 @@ static const struct app_opt gen_opts[] = {
 	  .metavar = "FILE", .def = "", .help = "write the summary as JSON to FILE" },
 	{ .name = "csv", .type = APP_OPT_STR, .off = offsetof(typeof(opt), csv),
 	  .metavar = "FILE", .def = "", .help = "write one line per second to FILE" },
+	{ .name = "plot", .type = APP_OPT_STR, .off = offsetof(typeof(opt), plot),
+	  .metavar = "FILE.png", .def = "",
+	  .help = "plot connections/s and TIME_WAIT entries over time (needs gnuplot)" },
 };
 
 static const struct app_opt_table tables[] = {
@@ -492,6 +498,27 @@ sample_take(struct sample *x)
 	tws_stack_stats_get(g.dp.st, &x->ss);
 }
 
+/* Connections/s and TIME_WAIT entries per second, from the CSV (--plot). */
+static int
+plot(const char *csv_path, const char *png)
+{
+	FILE *g = app_plot_open(PROG, "--plot", png, 960, 540);
+
+	if (g == NULL)
+		return -1;
+	fprintf(g, "set datafile separator ','\n"
+		"set title 'tws-gen: connections per second and TIME\\_WAIT entries held'\n"
+		"set xlabel 'time (s)'\nset ylabel 'connections/s'\n"
+		"set y2label 'TIME\\_WAIT entries'\nset ytics nomirror\nset y2tics\n"
+		"set format y '%%.1s%%c'\nset format y2 '%%.1s%%c'\nset yrange [0:*]\n"
+		"set y2range [0:*]\nset grid\nset key top left opaque box\nf = ");
+	app_plot_quoted(g, csv_path);
+	fprintf(g, "\nplot f skip 1 using 1:3 with linespoints lw 2 pt 7 ps 0.6 "
+		"lc rgb '#0969da' title 'connections/s' axes x1y1, f skip 1 using 1:5 with lines "
+		"lw 2 lc rgb '#1a7f37' title 'TIME\\_WAIT entries' axes x1y2\n");
+	return app_plot_close(PROG, "--plot", g);
+}
+
 static void
 progress(const struct sample *prev, const struct sample *cur, uint64_t t_start, FILE *csv)
 {
@@ -742,13 +769,15 @@ main(int argc, char **argv)
 	char **eal, **targv;
 	int nb_eal, targc;
 	FILE *csv = NULL;
+	static char tmp_csv[] = "/tmp/tws-gen-plot.XXXXXX";
 
 	app_split_args(argc, argv, &eal, &nb_eal, &targv, &targc);
 	if (app_opts_parse(&spec, targc, targv, &res) != 0 || app_dp_conf_check(PROG, &dpc) != 0 ||
 	    check_servers() != 0)
 		return 2;
 	if ((opt.json != NULL && app_check_writable(PROG, "--json", opt.json) != 0) ||
-	    (opt.csv != NULL && app_check_writable(PROG, "--csv", opt.csv) != 0))
+	    (opt.csv != NULL && app_check_writable(PROG, "--csv", opt.csv) != 0) ||
+	    (opt.plot != NULL && app_check_writable(PROG, "--plot", opt.plot) != 0))
 		return 2;
 	app_dp_knob_defaults(PROG, &res);
 	if (!app_opts_knob_given(&res, "max_tw"))
@@ -777,6 +806,17 @@ main(int argc, char **argv)
 		rc = drc == -ENODEV ? 2 : 1;
 		goto out;
 	}
+	if (opt.plot != NULL && opt.csv == NULL) {
+		/* The plot is drawn from the per-second lines: keep them in a file of our own. */
+		int fd = mkstemp(tmp_csv);
+
+		if (fd < 0) {
+			fprintf(stderr, PROG ": --plot: cannot make %s: %s\n", tmp_csv, strerror(errno));
+			goto out_dp;
+		}
+		close(fd);
+		opt.csv = tmp_csv;
+	}
 	if (opt.csv != NULL) {
 		csv = fopen(opt.csv, "w");
 		if (csv == NULL) {
@@ -803,6 +843,10 @@ main(int argc, char **argv)
 out_dp:
 	if (csv != NULL)
 		fclose(csv);
+	if (csv != NULL && opt.plot != NULL && plot(opt.csv, opt.plot) == 0)
+		printf(PROG ": plot of the run: %s\n", opt.plot);
+	if (opt.csv == tmp_csv)
+		unlink(tmp_csv);
 	app_dp_free(&g.dp);
 out:
 	free_state();

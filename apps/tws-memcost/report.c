@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "app_plot.h"
 #include "app_util.h"
 #include "memcost.h"
 
@@ -282,41 +283,6 @@ mc_report_json(FILE *f, const struct mc_options *o, const struct mc_result *r)
 	fprintf(f, "\n}\n");
 }
 
-/* Is @p prog an executable in $PATH? */
-static bool
-in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	if (path == NULL)
-		path = "/usr/bin:/bin";
-	while (*path != '\0') {
-		size_t n = strcspn(path, ":");
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog);
-		if (n > 0 && access(buf, X_OK) == 0)
-			return true;
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return false;
-}
-
-/* gnuplot's single-quoted string: a quote is doubled. */
-static void
-gp_quoted(FILE *g, const char *s)
-{
-	fputc('\'', g);
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			fputc('\'', g);
-		fputc(*s, g);
-	}
-	fputc('\'', g);
-}
-
 int
 mc_plot(const struct mc_options *o, const struct mc_result *r)
 {
@@ -325,23 +291,13 @@ mc_plot(const struct mc_options *o, const struct mc_result *r)
 	double xmax, xmin = 1000;
 	char rate[32];
 	FILE *g;
-	int st;
 
-	if (!in_path("gnuplot")) {
-		fprintf(stderr, MC_PROG ": --plot: gnuplot is not installed, no plot made "
-			"(Debian: apt-get install gnuplot-nox)\n");
+	g = app_plot_open(MC_PROG, "--plot", o->plot_path, 960, 600);
+	if (g == NULL)
 		return -1;
-	}
 	project(o, r, &p);
 	xmax = (double)(p.entries > o->entries ? p.entries : o->entries) * 2;
-	g = popen("gnuplot", "w");
-	if (g == NULL) {
-		fprintf(stderr, MC_PROG ": --plot: cannot run gnuplot: %s\n", strerror(errno));
-		return -1;
-	}
-	fprintf(g, "set terminal pngcairo size 960,600 font ',10'\nset output ");
-	gp_quoted(g, o->plot_path);
-	fprintf(g, "\nset title 'Memory held by TIME\\_WAIT entries: twstack against the Linux "
+	fprintf(g, "set title 'Memory held by TIME\\_WAIT entries: twstack against the Linux "
 		"kernel (%s layout)'\n", layout_name(o->layout));
 	fprintf(g, "set logscale xy\nset grid\nset key top left opaque box\n"
 		"set xlabel 'TIME\\_WAIT entries'\nset ylabel 'memory'\n"
@@ -387,13 +343,7 @@ mc_plot(const struct mc_options *o, const struct mc_result *r)
 	} else {
 		fprintf(g, "%s\n", plots);
 	}
-	st = pclose(g);
-	if (st != 0) {
-		fprintf(stderr, MC_PROG ": --plot: gnuplot failed (status %d), no plot made\n",
-			WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-		return -1;
-	}
-	return 0;
+	return app_plot_close(MC_PROG, "--plot", g);
 }
 
 void

@@ -250,6 +250,24 @@ def memif_pair_client_closes_first():
 
 
 @case
+def plot_of_the_run_is_drawn_or_skipped_with_a_message():
+    import shutil
+    with tempfile.TemporaryDirectory() as d:
+        png = os.path.join(d, "run.png")
+        rc, out, err, g, csv, src, sout, s = pair([], ["--seconds", "2", "--addrs", "64",
+                                                      "--plot", png])
+        assert rc == 0, (rc, out, err)
+        if shutil.which("gnuplot"):
+            assert os.path.getsize(png) > 1000, out
+            assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+            assert "plot of the run" in out, out
+        else:
+            assert "gnuplot is not installed" in err, err
+    # No data file of the plot's own is left behind.
+    assert not [f for f in os.listdir("/tmp") if f.startswith("tws-gen-plot.")]
+
+
+@case
 def memif_pair_server_closes_first():
     rc, out, err, g, csv, src, sout, s = pair(["--close", "server"],
                                               ["--seconds", "1", "--addrs", "128"])
