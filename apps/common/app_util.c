@@ -181,8 +181,17 @@ app_eal_stop(void)
 
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	if (dir[0] != '\0')
+	if (dir[0] != '\0') {
+		/* The telemetry sockets (with --telemetry) outlive rte_eal_cleanup(). */
+		static const char *const socks[] = { "dpdk_telemetry.v2", "telemetry" };
+		char f[PATH_MAX + 32];
+
+		for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
+			snprintf(f, sizeof(f), "%s/%s", dir, socks[i]);
+			unlink(f);
+		}
 		rmdir(dir);	/* fails, harmlessly, if something is still in it */
+	}
 }
 
 uint64_t

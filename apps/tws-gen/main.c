@@ -33,6 +33,7 @@
 #include "app_json.h"
 #include "app_opts.h"
 #include "app_plot.h"
+#include "app_telemetry.h"
 #include "app_util.h"
 
 #define PROG "tws-gen"
@@ -806,6 +807,8 @@ main(int argc, char **argv)
 		rc = drc == -ENODEV ? 2 : 1;
 		goto out;
 	}
+	if (app_telemetry_register(&g.dp) != 0)
+		fprintf(stderr, PROG ": telemetry endpoints /tws/* not registered\n");
 	if (opt.plot != NULL && opt.csv == NULL) {
 		/* The plot is drawn from the per-second lines: keep them in a file of our own. */
 		int fd = mkstemp(tmp_csv);

@@ -22,6 +22,7 @@
 #include "app_http.h"
 #include "app_json.h"
 #include "app_opts.h"
+#include "app_telemetry.h"
 #include "app_util.h"
 
 #define PROG "tws-server"
@@ -383,6 +384,8 @@ main(int argc, char **argv)
 		rc = drc == -ENODEV ? 2 : 1;
 		goto out;
 	}
+	if (app_telemetry_register(&srv.dp) != 0)
+		fprintf(stderr, PROG ": telemetry endpoints /tws/* not registered\n");
 	for (unsigned int i = 0; i < opt.listen.n; i++) {
 		int lrc = tws_listen(srv.dp.st, 0, rte_cpu_to_be_16(opt.listen.port[i]), NULL);
 

@@ -155,9 +155,9 @@ def shipped_config_files_parse():
                     "net_null0")
 
 
-def start_server(sock, *args):
+def start_server(sock, *args, eal=()):
     cmd = [SERVER, "-l", "0", f"--vdev=net_memif0,role=server,socket={sock},socket-abstract=no",
-           "--", "--port", "net_memif0", "--addr", "198.18.0.1/16", "--listen", "80", *args]
+           *eal, "--", "--port", "net_memif0", "--addr", "198.18.0.1/16", "--listen", "80", *args]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     CHILDREN.append(p)
     # It prints "listening" once the port (and the memif socket) is up.
@@ -265,6 +265,38 @@ def plot_of_the_run_is_drawn_or_skipped_with_a_message():
             assert "gnuplot is not installed" in err, err
     # No data file of the plot's own is left behind.
     assert not [f for f in os.listdir("/tmp") if f.startswith("tws-gen-plot.")]
+
+
+@case
+def telemetry_endpoints_answer_while_running():
+    import glob, socket
+    with tempfile.TemporaryDirectory() as d:
+        sock = os.path.join(d, "memif.sock")
+        try:
+            srv = start_server(sock, eal=("--telemetry",))
+            path = f"/var/run/dpdk/tws-server-{srv.pid}/dpdk_telemetry.v2"
+            for _ in range(50):
+                if os.path.exists(path):
+                    break
+                time.sleep(0.1)
+            t = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            t.settimeout(5)
+            t.connect(path)
+            json.loads(t.recv(4096))
+            got = {}
+            for cmd in ("/tws/stats", "/tws/tw", "/tws/config"):
+                t.send(cmd.encode())
+                got[cmd] = json.loads(t.recv(65536))[cmd]
+            t.close()
+            assert "rx_segs" in got["/tws/stats"] and "tw_entries" in got["/tws/stats"], got
+            assert got["/tws/tw"]["entries"] == 0 and got["/tws/tw"]["capacity"] > 0, got
+            assert got["/tws/config"]["lastack_syn"] == "accept", got
+            assert got["/tws/config"]["port"] == "net_memif0", got
+            src, sout, serr = stop_server(srv)
+            assert src == 0, (src, serr)
+            assert not os.path.exists(os.path.dirname(path)), "runtime directory left"
+        finally:
+            kill_children()
 
 
 @case
