@@ -68,6 +68,9 @@ bench_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* Parse --seconds (0.1 .. 3600) for command @p cmd; -1 after a message naming it. */
+int bench_parse_seconds(const char *cmd, const char *s, double *out);
+
 /* a[i] = i for i < n, then a Fisher-Yates shuffle driven by *seed. */
 void bench_permutation(uint32_t *a, uint32_t n, uint64_t *seed);
 

@@ -48,18 +48,10 @@ linux_parse(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 's': {
-			char *end;
-
-			lopt.seconds = strtod(optarg, &end);
-			if (*end != '\0' || end == optarg || !(lopt.seconds >= 0.1) ||
-			    lopt.seconds > 3600) {
-				fprintf(stderr, "tws-bench linux: --seconds '%s': expected 0.1 to 3600\n",
-					optarg);
+		case 's':
+			if (bench_parse_seconds("linux", optarg, &lopt.seconds) != 0)
 				return -1;
-			}
 			break;
-		}
 		case 'c':
 			if (app_parse_u64("tws-bench", "--concurrency", optarg, 1, 4096,
 					  &lopt.concurrency) != 0)

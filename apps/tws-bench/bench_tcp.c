@@ -91,18 +91,10 @@ tcp_parse(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 's': {
-			char *end;
-
-			opt.seconds = strtod(optarg, &end);
-			if (*end != '\0' || end == optarg || !(opt.seconds >= 0.1) ||
-			    opt.seconds > 3600) {
-				fprintf(stderr, "tws-bench tcp: --seconds '%s': expected 0.1 to 3600\n",
-					optarg);
+		case 's':
+			if (bench_parse_seconds("tcp", optarg, &opt.seconds) != 0)
 				return -1;
-			}
 			break;
-		}
 		case 'c':
 			if (app_parse_u64("tws-bench", "--concurrency", optarg,
 					  1, 1 << 20, &v) != 0)

@@ -46,6 +46,20 @@ usage(FILE *f)
 		"'tws-bench <command> --help' lists the command's options.\n");
 }
 
+int
+bench_parse_seconds(const char *cmd, const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end != '\0' || end == s || !(v >= 0.1) || v > 3600) {
+		fprintf(stderr, "tws-bench %s: --seconds '%s': expected 0.1 to 3600\n", cmd, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 void
 bench_permutation(uint32_t *a, uint32_t n, uint64_t *seed)
 {
