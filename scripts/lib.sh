@@ -9,7 +9,8 @@ TWS_BUILD=${TWS_BUILD:-$TWS_ROOT/build}
 # Debian 12 packages twstack needs to build, test and run on virtual ports.
 TWS_PKGS=(gcc libc6-dev pkg-config meson ninja-build python3
 	dpdk libdpdk-dev libnuma-dev libsodium-dev
-	gnuplot-nox)	# tws-memcost --plot
+	gnuplot-nox	# tws-memcost --plot, tws-gen --plot
+	iproute2 ethtool curl)	# interop tests: namespaces, veth offloads, a kernel client
 
 tws_log() { printf '==> %s\n' "$*" >&2; }
 tws_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
