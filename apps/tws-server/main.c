@@ -261,6 +261,11 @@ summary(FILE *f, bool json, double secs, const struct tws_stack_stats *ss, uint6
 	app_json_u64(&j, "tw_overflow", ss->tw_overflow);
 	app_json_u64(&j, "retransmits", ss->retransmits);
 	app_json_u64(&j, "rst_sent", ss->rst_sent);
+	/* How TIME_WAIT met new SYNs (spec 3 and 4): what the interop tests look at. */
+	app_json_u64(&j, "tw_syn_accepted", ss->tw_syn_accepted);
+	app_json_u64(&j, "tw_syn_rejected", ss->tw_syn_rejected);
+	app_json_u64(&j, "lastack_syn_accepted", ss->lastack_syn_accepted);
+	app_json_u64(&j, "challenge_acks", ss->challenge_acks);
 	app_json_str(&j, "close", opt.close == CLOSE_SERVER ? "server" : "client");
 	app_json_u64(&j, "response_bytes", opt.response_bytes);
 	app_dp_json(&j, &srv.dp);

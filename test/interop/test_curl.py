@@ -58,39 +58,68 @@ def teardown(procs):
         sh("ip", "netns", "del", ns, check=False)
 
 
+def run_server(d, *args):
+    """tws-server in the twstack namespace; returns (process, path of its JSON)."""
+    sj = os.path.join(d, "server.json")
+    p = subprocess.Popen(["ip", "netns", "exec", NS_T, SERVER, "--vdev=net_af_packet0,iface=vt",
+                          "--", "--port", "net_af_packet0", "--addr", "198.18.0.1/24",
+                          "--listen", "80", "--seconds", "30", "--json", sj, *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if "listening" in line or line == "":
+            break
+    return p, sj
+
+
+def stop_server(p, sj):
+    p.send_signal(2)
+    p.wait(timeout=15)
+    return json.load(open(sj))
+
+
 @case
 def curl_gets_every_response_from_tws_server():
     procs = []
     with tempfile.TemporaryDirectory() as d:
-        sj = os.path.join(d, "server.json")
         try:
             setup()
-            p = subprocess.Popen(["ip", "netns", "exec", NS_T, SERVER,
-                                  "--vdev=net_af_packet0,iface=vt", "--", "--port",
-                                  "net_af_packet0", "--addr", "198.18.0.1/24", "--listen", "80",
-                                  "--response-bytes", "1000", "--seconds", "30", "--json", sj],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            p, sj = run_server(d, "--response-bytes", "1000")
             procs.append(p)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                line = p.stdout.readline()
-                if "listening" in line or line == "":
-                    break
             n = 20
-            codes = []
-            for _ in range(n):
-                r = sh("curl", "-s", "-m", "5", "-o", os.path.join(d, "body"), "-w",
-                       "%{http_code} %{size_download}", "http://198.18.0.1/", ns=NS_K,
-                       check=False)
-                codes.append(r.stdout)
+            codes = [sh("curl", "-s", "-m", "5", "-o", "/dev/null", "-w",
+                        "%{http_code} %{size_download}", "http://198.18.0.1/", ns=NS_K,
+                        check=False).stdout for _ in range(n)]
             assert codes == ["200 1000"] * n, codes
-            p.send_signal(2)
-            p.wait(timeout=15)
-            s = json.load(open(sj))
+            s = stop_server(p, sj)
             assert s["connections"] == n and s["finished"] == n, s
             assert s["errors"]["total"] == 0, s
             # curl closes first: the TIME_WAIT entries are the kernel's, none here.
             assert s["tw_entries"] == 0, s
+        finally:
+            teardown(procs)
+
+
+@case
+def IS2_server_time_wait_replaced_by_the_kernels_next_syn():
+    # The server closes first and holds TIME_WAIT; the Linux client reconnects from the
+    # same port at once: its SYN (newer timestamp) replaces the entry (spec 3 rule 2).
+    procs = []
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            setup()
+            p, sj = run_server(d, "--close", "server")
+            procs.append(p)
+            codes = [sh("curl", "-s", "-m", "5", "--local-port", "30000", "-o", "/dev/null",
+                        "-w", "%{http_code}", "http://198.18.0.1/", ns=NS_K,
+                        check=False).stdout for _ in range(2)]
+            assert codes == ["200", "200"], codes
+            s = stop_server(p, sj)
+            assert s["connections"] == 2 and s["finished"] == 2, s
+            assert s["tw_syn_accepted"] == 1, s      # the second SYN took the entry over
+            assert s["tw_entries"] == 1, s           # the second connection's own entry
+            assert s["errors"]["total"] == 0, s
         finally:
             teardown(procs)
 
