@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Interop smoke test (issue 7, first step): the Linux kernel's curl against tws-server.
+"""Interop (issue 7, first steps): the Linux kernel as the peer of tws-server and tws-gen.
 
 Two network namespaces of our own joined by a veth pair (198.18.0.0/24);
 tws-server attaches to one end with net_af_packet, curl runs in the other.
@@ -15,6 +15,7 @@ import tempfile
 import time
 
 SERVER = sys.argv[1]
+GEN = sys.argv[2]
 TAG = f"tws{os.getpid()}"
 NS_T, NS_K = f"{TAG}t", f"{TAG}k"       # twstack side, kernel side
 cases = []
@@ -120,6 +121,58 @@ def IS2_server_time_wait_replaced_by_the_kernels_next_syn():
             assert s["tw_syn_accepted"] == 1, s      # the second SYN took the entry over
             assert s["tw_entries"] == 1, s           # the second connection's own entry
             assert s["errors"]["total"] == 0, s
+        finally:
+            teardown(procs)
+
+
+# An HTTP/1.1 keep-alive server for the kernel side: it never closes first.
+KERNEL_SERVER = r"""
+import http.server, socketserver
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"x" * 100
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+S(("198.18.0.2", 8080), H).serve_forever()
+"""
+
+
+@case
+def IT6_linger0_close_leaves_no_time_wait_anywhere():
+    # tws-gen aborts each connection after its response (--close rst): the kernel
+    # server gets RST|ACK, and neither side keeps a TIME_WAIT entry (spec 2, T6).
+    procs = []
+    with tempfile.TemporaryDirectory() as d:
+        gj = os.path.join(d, "gen.json")
+        try:
+            setup()
+            k = subprocess.Popen(["ip", "netns", "exec", NS_K, sys.executable, "-c",
+                                  KERNEL_SERVER], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+            procs.append(k)
+            for _ in range(50):
+                r = sh("ss", "-Hltn", "sport = :8080", ns=NS_K, check=False)
+                if "8080" in r.stdout:
+                    break
+                time.sleep(0.1)
+            r = sh(GEN, "--vdev=net_af_packet0,iface=vt", "--", "--port", "net_af_packet0",
+                   "--addr", "198.18.0.1/24", "--server", "198.18.0.2:8080", "--rate", "100",
+                   "--concurrency", "4", "--seconds", "2", "--close", "rst", "--json", gj,
+                   ns=NS_T, check=False, timeout=60)
+            assert r.returncode == 0, (r.returncode, r.stdout[-500:], r.stderr[-500:])
+            g = json.load(open(gj))
+            assert g["connections"] >= 100 and g["errors"]["total"] == 0, g
+            assert g["tw_entries_end"] == 0 and g["tw_entries_peak"] == 0, g
+            tw = sh("ss", "-Htan", "state", "time-wait", ns=NS_K).stdout.strip()
+            assert tw == "", tw
         finally:
             teardown(procs)
 
