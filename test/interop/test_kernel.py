@@ -103,6 +103,35 @@ def curl_gets_every_response_from_tws_server():
 
 
 @case
+def IS1_kernel_client_port_exhaustion_while_its_time_wait_lives():
+    # The seed's Shell 1: a Linux client with one local port and tcp_tw_reuse=0 holds
+    # TIME_WAIT after the first request, so its second connect cannot get a port.
+    procs = []
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            setup()
+            # Sysctls of the kernel's namespace of our own, never the host's.
+            sh("sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=30000 30000", ns=NS_K)
+            sh("sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=0", ns=NS_K)
+            p, sj = run_server(d)
+            procs.append(p)
+            first = sh("curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}",
+                       "http://198.18.0.1/", ns=NS_K, check=False)
+            second = sh("curl", "-s", "-S", "-m", "5", "-o", "/dev/null", "-w",
+                        "%{http_code}", "http://198.18.0.1/", ns=NS_K, check=False)
+            assert first.stdout == "200", (first.stdout, first.stderr)
+            assert second.returncode != 0 and second.stdout == "000", (second.returncode,
+                                                                       second.stdout)
+            assert "connect" in second.stderr.lower(), second.stderr
+            tw = sh("ss", "-Htan", "state", "time-wait", ns=NS_K).stdout
+            assert ":30000" in tw, tw  # the kernel client's own TIME_WAIT holds the port
+            s = stop_server(p, sj)
+            assert s["connections"] == 1 and s["errors"]["total"] == 0, s
+        finally:
+            teardown(procs)
+
+
+@case
 def IS2_server_time_wait_replaced_by_the_kernels_next_syn():
     # The server closes first and holds TIME_WAIT; the Linux client reconnects from the
     # same port at once: its SYN (newer timestamp) replaces the entry (spec 3 rule 2).
