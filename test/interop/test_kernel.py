@@ -174,30 +174,62 @@ S(("198.18.0.2", 8080), H).serve_forever()
 """
 
 
+def start_kernel_server(procs):
+    k = subprocess.Popen(["ip", "netns", "exec", NS_K, sys.executable, "-c", KERNEL_SERVER],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    procs.append(k)
+    for _ in range(50):
+        if "8080" in sh("ss", "-Hltn", "sport = :8080", ns=NS_K, check=False).stdout:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the kernel's HTTP server did not start")
+
+
+def run_gen(d, *args):
+    gj = os.path.join(d, "gen.json")
+    r = sh(GEN, "--vdev=net_af_packet0,iface=vt", "--", "--port", "net_af_packet0",
+           "--addr", "198.18.0.1/24", "--server", "198.18.0.2:8080", "--json", gj, *args,
+           ns=NS_T, check=False, timeout=60)
+    return r, json.load(open(gj))
+
+
+@case
+def IS3_one_source_port_reused_from_time_wait_only_with_tw_reuse():
+    # tws-gen with a single local port, one connection per second to a kernel server:
+    # with tw_reuse=1 each new connection takes over the previous TIME_WAIT entry once it
+    # is tw_reuse_delay_ms (1 s) old; with tw_reuse=0 the connects fail (addr_not_avail).
+    procs = []
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            setup()
+            start_kernel_server(procs)
+            one_port = ("--knob", "port_min=40000", "--knob", "port_max=40000",
+                        "--concurrency", "1", "--rate", "1")
+            r, g = run_gen(d, *one_port, "--seconds", "6", "--knob", "tw_reuse=1")
+            # A connect that comes while the entry is younger than the delay is refused
+            # (counted addr_not_avail, spec 5); every connection after the first reuses.
+            e = g["errors"]
+            assert e["reset"] == e["timeout"] == e["refused"] == e["data"] == 0, e
+            assert g["tw_reused"] >= 2 and g["tw_reused"] == g["connections"] - 1, g
+            r, g = run_gen(d, *one_port, "--seconds", "2", "--knob", "tw_reuse=0")
+            assert g["connections"] == 1, g
+            assert g["errors"]["addr_not_avail"] >= 1, g["errors"]
+        finally:
+            teardown(procs)
+
+
 @case
 def IT6_linger0_close_leaves_no_time_wait_anywhere():
     # tws-gen aborts each connection after its response (--close rst): the kernel
     # server gets RST|ACK, and neither side keeps a TIME_WAIT entry (spec 2, T6).
     procs = []
     with tempfile.TemporaryDirectory() as d:
-        gj = os.path.join(d, "gen.json")
         try:
             setup()
-            k = subprocess.Popen(["ip", "netns", "exec", NS_K, sys.executable, "-c",
-                                  KERNEL_SERVER], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, text=True)
-            procs.append(k)
-            for _ in range(50):
-                r = sh("ss", "-Hltn", "sport = :8080", ns=NS_K, check=False)
-                if "8080" in r.stdout:
-                    break
-                time.sleep(0.1)
-            r = sh(GEN, "--vdev=net_af_packet0,iface=vt", "--", "--port", "net_af_packet0",
-                   "--addr", "198.18.0.1/24", "--server", "198.18.0.2:8080", "--rate", "100",
-                   "--concurrency", "4", "--seconds", "2", "--close", "rst", "--json", gj,
-                   ns=NS_T, check=False, timeout=60)
+            start_kernel_server(procs)
+            r, g = run_gen(d, "--rate", "100", "--concurrency", "4", "--seconds", "2",
+                           "--close", "rst")
             assert r.returncode == 0, (r.returncode, r.stdout[-500:], r.stderr[-500:])
-            g = json.load(open(gj))
             assert g["connections"] >= 100 and g["errors"]["total"] == 0, g
             assert g["tw_entries_end"] == 0 and g["tw_entries_peak"] == 0, g
             tw = sh("ss", "-Htan", "state", "time-wait", ns=NS_K).stdout.strip()
