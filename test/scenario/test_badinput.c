@@ -21,20 +21,6 @@ static struct xnet X;
 #define T0 UINT64_C(1000000)
 #define MS UINT64_C(1000)
 
-static unsigned int
-pool_avail(void)
-{
-	return rte_mempool_avail_count(h_pool());
-}
-
-static void
-x_reset(void)
-{
-	if (X.h.a.st != NULL || X.h.b.st != NULL)
-		x_free(&X);
-	memset(&X, 0, sizeof(X));
-}
-
 static struct tws_tuple
 mirror(const struct tws_tuple *t)
 {
@@ -382,9 +368,9 @@ stats(int side, struct tws_stack_stats *s)
 static void
 test_reject_each_kind(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct tws_tcp_knobs k;
 
 	h_knobs(&k);
@@ -438,7 +424,7 @@ test_reject_each_kind(void)
 		       tws_rx_reject_name((enum tws_rx_reject)r));
 	CHECK(X.nb_stray > 0);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 /*
@@ -449,9 +435,9 @@ test_reject_each_kind(void)
 static void
 test_reject_mixed_burst(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct tws_tcp_knobs k;
 	struct rte_mbuf *in[150], *rej[150];
 	int32_t reason[150];
@@ -504,16 +490,16 @@ test_reject_mixed_burst(void)
 		CHECK(s[j].flags == (TWS_TCP_SYN | TWS_TCP_ACK) && s[j].dport < s[j + 1].dport);
 	CHECK(x_stat(&X, 1, "passive_opens") == nb_good && x_stat(&X, 1, "conns") == nb_good);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 /* A SYN in a chain of two mbufs is made linear and accepted. */
 static void
 test_chained_mbuf(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct tws_tcp_knobs k;
 
 	h_knobs(&k);
@@ -539,7 +525,7 @@ test_chained_mbuf(void)
 	CHECK(h_take(&X.h.b, &s, 1) == 1 && s.flags == (TWS_TCP_SYN | TWS_TCP_ACK) &&
 	      s.ack == 1001);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -576,9 +562,9 @@ peer(uint16_t cport, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win, ui
 static void
 test_blind_in_window(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	const uint16_t cport = 5555;
 	const uint32_t irs = 7000000;
 	struct tws_tcp_knobs k;
@@ -670,7 +656,7 @@ test_blind_in_window(void)
 	CHECKF(bytes == 2000, "B sent %u of 2000 bytes (%u segments)", bytes, n);
 	CHECK(s[0].ack == seq);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1043,9 +1029,9 @@ protected_done(struct xnet *x, void *arg)
 static void
 test_fuzz(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct tws_tcp_knobs k;
 	uint64_t verdicts[TWS_RX_REJECT_COUNT + 1] = { 0 };
 	static uint8_t p[PKT_MAX + 256];
@@ -1230,7 +1216,7 @@ test_fuzz(void)
 	CHECKF(x_stat(&X, 0, "conns") == 0 && x_stat(&X, 1, "conns") == 0, "conns %lu/%lu",
 	       (unsigned long)x_stat(&X, 0, "conns"), (unsigned long)x_stat(&X, 1, "conns"));
 	/* Idle stacks hold no mbuf. */
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 	for (int sd = 0; sd < 2 && getenv("XDBG"); sd++)
 		for (uint32_t i = 0; i < 1024; i++) {
 			struct tws_conn *c = tws_table_conn_at(tws_stack_table(x_node(&X, sd)->st), i);
@@ -1247,7 +1233,7 @@ test_fuzz(void)
 	       (unsigned long)x_stat(&X, 0, "conns"), (unsigned long)x_stat(&X, 1, "conns"),
 	       X.nb_foreign);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 int
@@ -1266,6 +1252,6 @@ main(int argc, char **argv)
 
 	int rc = tws_test_run(cases, TWS_NCASES(cases));
 
-	x_reset();
+	x_reset(&X);
 	return rc;
 }

@@ -19,21 +19,6 @@ static struct xnet X;
 #define T0 UINT64_C(1000000) /* the wire's clock starts at 1 s */
 #define MS UINT64_C(1000)
 
-static unsigned int
-pool_avail(void)
-{
-	return rte_mempool_avail_count(h_pool());
-}
-
-/* A case that failed half-way left its stacks: free them before the next baseline. */
-static void
-x_reset(void)
-{
-	if (X.h.a.st != NULL || X.h.b.st != NULL)
-		x_free(&X);
-	memset(&X, 0, sizeof(X));
-}
-
 /* A connection's events but DATA and SENT, as "CONNECTED,CLOSED". */
 static const char *
 ev_seq(const struct xc *c)
@@ -109,7 +94,7 @@ static void
 close_in_order(int f)
 {
 	int o = !f;
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct xc xc[2];
 	struct h_seg s;
 
@@ -179,7 +164,7 @@ close_in_order(int f)
 	CHECK(x_stat(&X, 0, "retransmits") == 0 && x_stat(&X, 1, "retransmits") == 0);
 	CHECK(x_stat(&X, 0, "rst_sent") == 0 && x_stat(&X, 1, "rst_sent") == 0);
 	/* Idle stacks hold no mbuf. */
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 
 	/* The entry lasts tw_timeout_ms exactly (2MSL), then goes. */
 	struct tws_tcp_knobs k;
@@ -192,20 +177,20 @@ close_in_order(int f)
 	CHECK(x_stat(&X, f, "tw_entries") == 0 && x_stat(&X, f, "tw_expired") == 1);
 	CHECK(x_run(&X) == 0);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 static void
 test_close_client_first(void)
 {
-	x_reset();
+	x_reset(&X);
 	close_in_order(0);
 }
 
 static void
 test_close_server_first(void)
 {
-	x_reset();
+	x_reset(&X);
 	close_in_order(1);
 }
 
@@ -213,9 +198,9 @@ test_close_server_first(void)
 static void
 test_close_simultaneous(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct xc xc[2];
 	struct tws_conn_info ia, ib;
 	struct h_seg s;
@@ -275,11 +260,11 @@ test_close_simultaneous(void)
 	CHECK(x_stat(&X, 0, "tw_entries") == 1 && x_stat(&X, 1, "tw_entries") == 1);
 	CHECK(x_stat(&X, 0, "conns") == 0 && x_stat(&X, 1, "conns") == 0);
 	CHECK(x_stat(&X, 0, "retransmits") == 0 && x_stat(&X, 1, "retransmits") == 0);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 	x_at(&X, X.h.now_us + 61000 * MS);
 	CHECK(x_stat(&X, 0, "tw_entries") == 0 && x_stat(&X, 1, "tw_entries") == 0);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 /*
@@ -291,7 +276,7 @@ static void
 abort_from(int r, bool loaded)
 {
 	int o = !r;
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct xc xc[2];
 	struct h_seg s;
 
@@ -312,7 +297,7 @@ abort_from(int r, bool loaded)
 		CHECK(tws_conn_readable(co) > 100000);
 		tws_conn_info_get(cr, &ir);
 		CHECKF(ir.unsent > 100000, "unsent %u", ir.unsent);
-		CHECK(pool_avail() < base - 100);
+		CHECK(x_pool_avail() < base - 100);
 		nev_r = xc[r].nb_ev;
 	}
 	tws_conn_info_get(cr, &ir);
@@ -337,36 +322,36 @@ abort_from(int r, bool loaded)
 	CHECK(x_stat(&X, 0, "tw_entries") == 0 && x_stat(&X, 1, "tw_entries") == 0);
 	CHECK(x_stat(&X, 0, "conns") == 0 && x_stat(&X, 1, "conns") == 0);
 	CHECK(!xc[r].ended); /* no event followed the abort */
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 	/* A later segment for the tuple meets nothing: RST. */
 	x_at(&X, X.h.now_us + 1000 * MS);
 	CHECK(x_stat(&X, 0, "conns") == 0 && x_stat(&X, 1, "conns") == 0);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 static void
 test_rst_from_client(void)
 {
-	x_reset();
+	x_reset(&X);
 	abort_from(0, false);
 }
 
 static void
 test_rst_from_server(void)
 {
-	x_reset();
+	x_reset(&X);
 	abort_from(1, false);
 }
 
 static void
 test_rst_with_buffers(void)
 {
-	x_reset();
+	x_reset(&X);
 	abort_from(0, true);
 	if (tws_test_failed)
 		return;
-	x_reset();
+	x_reset(&X);
 	abort_from(1, true);
 }
 
@@ -398,7 +383,7 @@ data_segs(const struct xnet *x, int from, uint64_t *bytes, unsigned int *segs, u
 static void
 lengths_run(uint64_t len, int mode)
 {
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct tws_tcp_knobs k;
 	struct xc cli = { 0 }, srv = { 0 };
 
@@ -460,7 +445,7 @@ lengths_run(uint64_t len, int mode)
 			CHECKF(X.h.log[i].len <= 1460, "%s", h_fmt(&X.h.log[i]));
 	}
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 static void
@@ -470,7 +455,7 @@ test_data_lengths(void)
 
 	for (unsigned int m = 0; m < 2; m++) {
 		for (unsigned int i = 0; i < RTE_DIM(lens); i++) {
-			x_reset();
+			x_reset(&X);
 			lengths_run(lens[i], (int)m);
 			if (tws_test_failed)
 				return;
@@ -487,9 +472,9 @@ test_data_lengths(void)
 static void
 test_zero_window(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct tws_tcp_knobs k;
 	struct xc cli = { 0 }, srv = { 0 };
 	const uint64_t len = 1u << 20;
@@ -561,7 +546,7 @@ test_zero_window(void)
 	CHECK(x_stat(&X, 0, "timeouts") == 0 && x_stat(&X, 0, "conns") == 0 &&
 	      x_stat(&X, 1, "conns") == 0);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -639,7 +624,7 @@ life_reference(struct h_seg *ref, unsigned int max)
 	struct xc cli, srv;
 	unsigned int n;
 
-	x_reset();
+	x_reset(&X);
 	if (!life_run(&im, &cli, &srv) || !x_xc_ok(&cli) || !x_xc_ok(&srv))
 		return 0;
 	n = RTE_MIN(X.h.nb_log, max);
@@ -681,7 +666,7 @@ same_prefix(const struct h_seg *ref, unsigned int k)
 	       (unsigned long)x_stat(&X, 1, "tw_entries")); \
 	CHECK(X.nb_bad == 0 && X.nb_stray == 0); \
 	x_free(&X); \
-	CHECKF(pool_avail() == (base), "%s k=%u: pool %u, was %u", what, k, pool_avail(), base); \
+	CHECKF(x_pool_avail() == (base), "%s k=%u: pool %u, was %u", what, k, x_pool_avail(), base); \
 } while (0)
 
 static bool
@@ -709,8 +694,8 @@ test_loss_each_segment(void)
 		struct impair im = { .mode = IMP_DROP, .k = k };
 		struct xc cli, srv;
 
-		x_reset();
-		base = pool_avail();
+		x_reset(&X);
+		base = x_pool_avail();
 		CHECKF(life_run(&im, &cli, &srv), "k=%u (%s): %s | %s", k, h_fmt(&ref[k]),
 		       x_xc_fmt(&cli), x_xc_fmt(&srv));
 		CHECK(X.nb_dropped == 1 && same_prefix(ref, k));
@@ -773,8 +758,8 @@ test_reorder_each_segment(void)
 		struct impair im = { .mode = IMP_HOLD, .k = k };
 		struct xc cli, srv;
 
-		x_reset();
-		base = pool_avail();
+		x_reset(&X);
+		base = x_pool_avail();
 		CHECKF(life_run(&im, &cli, &srv), "k=%u (%s): %s | %s", k, h_fmt(&ref[k]),
 		       x_xc_fmt(&cli), x_xc_fmt(&srv));
 		CHECK(X.nb_held == 1 && X.nb_reordered + X.nb_late == 1 && same_prefix(ref, k));
@@ -803,8 +788,8 @@ test_duplicate_each_segment(void)
 		struct impair im = { .mode = IMP_DUP, .k = k };
 		struct xc cli, srv;
 
-		x_reset();
-		base = pool_avail();
+		x_reset(&X);
+		base = x_pool_avail();
 		CHECKF(life_run(&im, &cli, &srv), "k=%u (%s): %s | %s", k, h_fmt(&ref[k]),
 		       x_xc_fmt(&cli), x_xc_fmt(&srv));
 		CHECK(X.nb_dup == 1 && same_prefix(ref, k));
@@ -819,9 +804,9 @@ test_duplicate_each_segment(void)
 static void
 bulk_loss(uint32_t ppm, uint64_t seed)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct tws_tcp_knobs k;
 	struct impair im = { .mode = IMP_RANDOM, .ppm = ppm, .rng = seed };
 	struct xc cli = { 0 }, srv = { 0 };
@@ -855,7 +840,7 @@ bulk_loss(uint32_t ppm, uint64_t seed)
 		CHECK(x_stat(&X, sd, "timeouts") == 0 && x_stat(&X, sd, "conns") == 0);
 	}
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 static void
@@ -891,9 +876,9 @@ black_hole_a(struct xnet *x, int from, const struct h_seg *s, unsigned int idx, 
 static void
 syn_backoff(uint32_t rto_init, uint32_t rto_max, uint32_t retries)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct tws_tcp_knobs k;
 	struct xc cli = { 0 };
 	bool hole = true;
@@ -930,7 +915,7 @@ syn_backoff(uint32_t rto_init, uint32_t rto_max, uint32_t retries)
 	CHECK(x_stat(&X, 0, "retransmits") == retries && x_stat(&X, 0, "conns") == 0);
 	CHECK(x_stat(&X, 1, "rx_segs") == 0);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 static void
@@ -953,9 +938,9 @@ test_rto_syn_backoff(void)
 static void
 test_rto_data_backoff(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	struct tws_tcp_knobs k;
 	struct xc cli = { 0 }, srv = { 0 };
 	bool hole = false;
@@ -1008,7 +993,7 @@ test_rto_data_backoff(void)
 	CHECK(x_stat(&X, 0, "timeouts") == 1 && x_stat(&X, 0, "retransmits") == k.retries);
 	CHECK(srv.rx_got == 0 && !srv.ended);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1036,9 +1021,9 @@ clock_for_isn(const struct tws_tuple *t, uint32_t isn, unsigned int epoch)
 static void
 test_seq_wrap_stacks(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	const uint16_t cport = 40000;
 	const uint32_t isn_a = 0xFFFFFFFFu - 5000, isn_b = 0xFFFFFFFFu - 7000;
 	struct tws_tuple ta = { .laddr = H_ADDR_A, .raddr = H_ADDR_B,
@@ -1089,7 +1074,7 @@ test_seq_wrap_stacks(void)
 	       tw.rcv_nxt);
 	CHECK(x_stat(&X, 0, "conns") == 0 && x_stat(&X, 1, "conns") == 0);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 /* Build and feed a segment from the scripted peer C to B. Returns the reject reason or -1. */
@@ -1140,9 +1125,9 @@ peer_take(struct h_seg *segs, unsigned int max, uint8_t *out, uint64_t *out_len,
 static void
 test_seq_wrap_scripted(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	const uint16_t cport = 50000;
 	const uint32_t irs = 0xFFFFFF00u, iss = 0xFFFFFFF0u;
 	struct tws_tuple tb = { .laddr = H_ADDR_B, .raddr = H_ADDR_C, .lport = H_PORT,
@@ -1253,7 +1238,7 @@ test_seq_wrap_scripted(void)
 	CHECK(srv.ended && srv.end_ev == TWS_EV_CLOSED && x_stat(&X, 1, "conns") == 0);
 	CHECK(peer_take(s, 64, NULL, NULL, 0) == 0);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1286,9 +1271,9 @@ peer_bytes(uint16_t cport, uint32_t irs, uint32_t ack, uint32_t tsval, uint32_t 
 static void
 test_ooo_queue(void)
 {
-	x_reset();
+	x_reset(&X);
 
-	unsigned int base = pool_avail();
+	unsigned int base = x_pool_avail();
 	const uint16_t cport = 6000;
 	const uint32_t irs = 123456789;
 	struct tws_tcp_knobs k;
@@ -1327,7 +1312,7 @@ test_ooo_queue(void)
 	CHECK(x_stat(&X, 1, "ooo_queued") == 9 && x_stat(&X, 1, "ooo_dropped") == 0);
 	CHECK(srv.rx_got == 0 && srv.nb_data == 0);
 	/* Nine mbufs held. */
-	CHECKF(pool_avail() == base - 9, "pool %u, base %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base - 9, "pool %u, base %u", x_pool_avail(), base);
 	/* A duplicate of one kept, and one overlapping two kept: nothing new, dropped. */
 	CHECK(peer_bytes(cport, irs, iss + 1, ++ts, b_ts, 5000, 6000, false) == -1);
 	CHECK(peer_bytes(cport, irs, iss + 1, ++ts, b_ts, 5500, 6000, false) == -1);
@@ -1338,7 +1323,7 @@ test_ooo_queue(void)
 	CHECKF(srv.rx_got == 10000 && srv.rx_bad == 0 && srv.nb_data == 1, "%s", x_xc_fmt(&srv));
 	CHECK(peer_take(s, 64, NULL, NULL, 0) == 1);
 	CHECKF(s[0].flags == TWS_TCP_ACK && s[0].ack == irs + 1 + 10000, "%s", h_fmt(&s[0]));
-	CHECKF(pool_avail() == base, "pool %u, base %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, base %u", x_pool_avail(), base);
 
 	/* The last segment with the FIN first, then the one before it, then the gap. */
 	CHECK(peer_bytes(cport, irs, iss + 1, ++ts, b_ts, 12000, 13000, true) == -1);
@@ -1379,18 +1364,18 @@ test_ooo_queue(void)
 	iss = s[0].seq;
 	CHECK(peer_send(cport2, TWS_TCP_ACK, irs + 1, iss + 1, ++ts, b_ts, NULL, 0) == -1);
 	CHECK(srv2.opened);
-	before = pool_avail();
+	before = x_pool_avail();
 	for (uint32_t i = 1; i <= 70; i++)
 		CHECK(peer_bytes(cport2, irs, iss + 1, ++ts, b_ts, 20 * i, 20 * i + 10, false) == -1);
 	peer_take(s, 64, NULL, NULL, 0);
 	peer_take(s, 64, NULL, NULL, 0);
 	CHECK(x_stat(&X, 1, "ooo_queued") == 11 + 64 && x_stat(&X, 1, "ooo_dropped") == 2 + 6);
-	CHECKF(pool_avail() == before - 64, "pool %u, before %u", pool_avail(), before);
+	CHECKF(x_pool_avail() == before - 64, "pool %u, before %u", x_pool_avail(), before);
 	CHECK(peer_send(cport2, TWS_TCP_RST, irs + 1, 0, ++ts, b_ts, NULL, 0) == -1);
 	CHECK(srv2.ended && srv2.end_ev == TWS_EV_RESET);
-	CHECKF(pool_avail() == before, "pool %u, before %u", pool_avail(), before);
+	CHECKF(x_pool_avail() == before, "pool %u, before %u", x_pool_avail(), before);
 	x_free(&X);
-	CHECKF(pool_avail() == base, "pool %u, was %u", pool_avail(), base);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
 int
@@ -1422,6 +1407,6 @@ main(int argc, char **argv)
 
 	int rc = tws_test_run(cases, TWS_NCASES(cases));
 
-	x_reset();
+	x_reset(&X);
 	return rc;
 }

@@ -268,6 +268,19 @@ x_free(struct xnet *x)
 }
 
 void
+x_reset(struct xnet *x)
+{
+	x_free(x);
+	memset(x, 0, sizeof(*x));
+}
+
+unsigned int
+x_pool_avail(void)
+{
+	return rte_mempool_avail_count(h_pool());
+}
+
+void
 x_add(struct xnet *x, struct xc *c)
 {
 	c->x = x;

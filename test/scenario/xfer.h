@@ -114,6 +114,12 @@ int x_init(struct xnet *x, const struct tws_tcp_knobs *ka, const struct tws_tcp_
 	   uint64_t now_us, uint64_t off_b);
 void x_free(struct xnet *x);
 
+/* Free what a case that failed half-way left (CHECK returns early), then zero x. */
+void x_reset(struct xnet *x);
+
+/* Mbufs free in the harness pool (leak checks compare it with a baseline). */
+unsigned int x_pool_avail(void);
+
 /* The clock of node side (0 A, 1 B). */
 uint64_t x_time(const struct xnet *x, int side);
 
