@@ -10,13 +10,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from tap import case, run_cases  # noqa: E402 - after the path is set
+
 BENCH = sys.argv[1]
-cases = []
-
-
-def case(fn):
-    cases.append(fn)
-    return fn
 
 
 def run(*args, timeout=120):
@@ -213,15 +210,4 @@ def linux_alone_prints_the_kernel_figures():
     assert r.returncode != 0 and "--seconds" in r.stderr
 
 
-print(f"1..{len(cases)}")
-failed = 0
-for i, fn in enumerate(cases, 1):
-    try:
-        fn()
-        print(f"ok {i} - {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report any failure as a TAP failure
-        failed += 1
-        print(f"# {type(e).__name__}: {e}")
-        print(f"not ok {i} - {fn.__name__}")
-    sys.stdout.flush()
-sys.exit(1 if failed else 0)
+run_cases()

@@ -1,18 +1,16 @@
 #!/usr/bin/env python3
 """docs/ stays true: every knob, counter and reject reason of the engine is documented (TAP)."""
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from tap import case, run_cases  # noqa: E402 - after the path is set
 
 top = sys.argv[1]
 hdr = open(f"{top}/include/tws_tcp.h").read()
 conf = open(f"{top}/docs/configuration.md").read()
 tw = open(f"{top}/docs/time-wait.md").read()
-cases = []
-
-
-def case(fn):
-    cases.append(fn)
-    return fn
 
 
 def xlist(macro, text=hdr):
@@ -59,14 +57,4 @@ def every_scenario_is_described():
     assert not missing, missing
 
 
-print(f"1..{len(cases)}")
-failed = 0
-for i, fn in enumerate(cases, 1):
-    try:
-        fn()
-        print(f"ok {i} - {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report any failure as TAP
-        failed += 1
-        print(f"# {type(e).__name__}: {e}")
-        print(f"not ok {i} - {fn.__name__}")
-sys.exit(1 if failed else 0)
+run_cases()

@@ -16,14 +16,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from tap import case, run_cases  # noqa: E402 - after the path is set
+
 GEN, SERVER, TOP = (os.path.abspath(a) for a in sys.argv[1:4])
-cases = []
 CHILDREN = []
-
-
-def case(fn):
-    cases.append(fn)
-    return fn
 
 
 def run(prog, *args, timeout=30):
@@ -340,16 +337,4 @@ def unreachable_server_times_out_counted_without_hanging():
     assert took < 15, took
 
 
-print(f"1..{len(cases)}")
-failed = 0
-for i, fn in enumerate(cases, 1):
-    try:
-        fn()
-        print(f"ok {i} - {fn.__name__}", flush=True)
-    except Exception as e:  # noqa: BLE001 - report any failure as TAP
-        failed += 1
-        print(f"# {type(e).__name__}: {e}"[:4000])
-        print(f"not ok {i} - {fn.__name__}", flush=True)
-    finally:
-        kill_children()
-sys.exit(1 if failed else 0)
+run_cases(after_each=kill_children)

@@ -13,19 +13,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from tap import Skip, case, run_cases  # noqa: E402 - after the path is set
+
 MEMCOST = os.path.abspath(sys.argv[1])
 ROOT = os.geteuid() == 0
 SMALL = 100000          # entries of the small runs: a few seconds each side
-cases = []
-
-
-class Skip(Exception):
-    pass
-
-
-def case(fn):
-    cases.append(fn)
-    return fn
 
 
 def run(*args, timeout=120, user=None):
@@ -290,17 +283,4 @@ def plot_is_made_or_skipped_with_a_message():
         assert "gnuplot is not installed" in r.stderr and "gnuplot-nox" in r.stderr, r.stderr
 
 
-print(f"1..{len(cases)}")
-failed = 0
-for i, fn in enumerate(cases, 1):
-    try:
-        fn()
-        print(f"ok {i} - {fn.__name__}")
-    except Skip as s:
-        print(f"ok {i} - {fn.__name__} # SKIP {s}")
-    except Exception as e:  # noqa: BLE001 - report any failure as a TAP failure
-        failed += 1
-        print(f"# {type(e).__name__}: {e}")
-        print(f"not ok {i} - {fn.__name__}")
-    sys.stdout.flush()
-sys.exit(1 if failed else 0)
+run_cases()

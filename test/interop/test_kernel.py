@@ -14,16 +14,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from tap import case, run_cases  # noqa: E402 - after the path is set
+
 SERVER = sys.argv[1]
 GEN = sys.argv[2]
 TAG = f"tws{os.getpid()}"
 NS_T, NS_K = f"{TAG}t", f"{TAG}k"       # twstack side, kernel side
-cases = []
-
-
-def case(fn):
-    cases.append(fn)
-    return fn
 
 
 def sh(*cmd, check=True, ns=None, timeout=20):
@@ -238,26 +235,6 @@ def IT6_linger0_close_leaves_no_time_wait_anywhere():
             teardown(procs)
 
 
-def main():
-    missing = [t for t in ("ip", "ethtool", "curl") if shutil.which(t) is None]
-    reason = ("not root: network namespaces need CAP_NET_ADMIN" if os.geteuid() != 0 else
-              f"missing tools: {', '.join(missing)}" if missing else None)
-    print(f"1..{len(cases)}")
-    if reason:
-        for i, fn in enumerate(cases, 1):
-            print(f"ok {i} - {fn.__name__} # SKIP {reason}")
-        return 0
-    failed = 0
-    for i, fn in enumerate(cases, 1):
-        try:
-            fn()
-            print(f"ok {i} - {fn.__name__}")
-        except Exception as e:  # noqa: BLE001 - any failure is a TAP failure
-            failed += 1
-            print(f"# {type(e).__name__}: {e}")
-            print(f"not ok {i} - {fn.__name__}")
-        sys.stdout.flush()
-    return 1 if failed else 0
-
-
-sys.exit(main())
+missing = [t for t in ("ip", "ethtool", "curl") if shutil.which(t) is None]
+run_cases(skip_all="not root: network namespaces need CAP_NET_ADMIN" if os.geteuid() != 0 else
+          f"missing tools: {', '.join(missing)}" if missing else None)
