@@ -1484,14 +1484,6 @@ tw_input(struct tws_stack *st, struct tws_tw_entry *e, const struct tws_seg_info
 	struct tws_tuple key = e->key;
 
 	v.oow_acked = tws_table_tw_oow_last(t, e, &v.last_oow_ack) != 0;
-	/*
-	 * The table rounds the last ACK time up (never early), so it can lie
-	 * ahead of now, which the verdict reads as "not limited": an ACK
-	 * was sent no later than now, so count it from now (spec 3: at most
-	 * one per oow_ack_interval_ms).
-	 */
-	if (v.oow_acked && v.last_oow_ack > st->now_ms)
-		v.last_oow_ack = st->now_ms;
 	tws_tw_decide(&v, si, st->now_ms, &pol, &d);
 	if (d.paws_rejected)
 		st->s.tw_paws_rejected++;

@@ -90,7 +90,12 @@ tws_tw_decide(const struct tws_tw_view *e, const struct tws_seg_info *seg, uint6
 		d->verdict = TWS_TW_DROP;
 		return;
 	}
-	if (e->oow_acked && now >= e->last_oow_ack && now - e->last_oow_ack < pol->oow_ack_interval)
+	/*
+	 * A last ACK time after now (the record rounds it up, never early) means
+	 * an ACK went out at most an interval ago: limited too.
+	 */
+	if (e->oow_acked && (now < e->last_oow_ack ||
+			     now - e->last_oow_ack < pol->oow_ack_interval))
 		d->verdict = TWS_TW_ACK_LIMITED;
 	else
 		d->verdict = TWS_TW_ACK;

@@ -93,6 +93,9 @@ test_t1_old_duplicate_syn(void)
 	      TWS_TW_ACK_LIMITED);
 	CHECK(decide(&e, seg(TWS_TCP_SYN, 4000, 0, true, 600), 11 * SEC + 500, &linux_like, &d) ==
 	      TWS_TW_ACK);
+	/* A recorded time ahead of now (the record rounds it up): an ACK just went out. */
+	CHECK(decide(&e, seg(TWS_TCP_SYN, 4000, 0, true, 600), 11 * SEC - 200, &linux_like, &d) ==
+	      TWS_TW_ACK_LIMITED);
 	drop.syn_reject_drop = true;
 	CHECK(decide(&e, seg(TWS_TCP_SYN, 4000, 0, true, 600), 12 * SEC, &drop, &d) == TWS_TW_DROP);
 	/* Same sequence number, no timestamps: not after rcv_nxt, not newer: rejected. */
