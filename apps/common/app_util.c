@@ -16,6 +16,7 @@
 #include <rte_memory.h>
 
 #include "app_util.h"
+#include "tws_mem.h"
 
 int
 app_parse_u64(const char *prog, const char *opt, const char *s, uint64_t min, uint64_t max,
@@ -203,7 +204,7 @@ app_dpdk_heap_used(void)
 	for (unsigned int i = 0; i < rte_socket_count(); i++)
 		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &s) == 0)
 			used += s.heap_allocsz_bytes;
-	return used;
+	return used + tws_mem_mapped();
 }
 
 uint64_t

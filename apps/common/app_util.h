@@ -47,7 +47,12 @@ void app_stop_signals_install(void);
  */
 void app_eal_stop(void);
 
-/* Bytes the DPDK heaps have lent out, all sockets (rte_malloc statistics). */
+/*
+ * Bytes the DPDK heaps have lent out, all sockets (rte_malloc statistics),
+ * plus what twstack holds in its own huge-page mappings outside the heap
+ * under --no-huge (lib/common/tws_mem.h): the memory a structure takes,
+ * wherever twstack put it.
+ */
 uint64_t app_dpdk_heap_used(void);
 
 /* Resident set size of this process in bytes (/proc/self/statm); 0 if unreadable. */

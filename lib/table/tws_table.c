@@ -34,6 +34,7 @@
 #include <rte_vect.h>
 
 #include "tws_log.h"
+#include "tws_mem.h"
 #include "tws_table.h"
 #include "tws_util.h"
 
@@ -439,15 +440,88 @@ tws_table_prefetch(const struct tws_table *t, const void *key)
 {
 	uint32_t home = hash_home(t, key_hash(t, key));
 
-	/* The next bucket too: an insert or miss reads it when the home overflowed. */
+	/*
+	 * The home bucket only: the next one is read only when the home has
+	 * overflowed (a few percent of buckets at the table's load factor), and
+	 * fetching it always would double the DRAM lines an insert moves.
+	 */
 	rte_prefetch0(&t->bkt[home]);
-	rte_prefetch0(&t->bkt[bkt_add(t, home, 1)]);
+}
+
+/* Bit s set: slot s of bucket bk is tagged want (all 16 bits compared). */
+static inline uint32_t
+tag_mask(const struct bucket *bk, uint16_t want)
+{
+#if defined(RTE_ARCH_X86)
+	__m128i eq = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)bk->tag),
+				     _mm_set1_epi16((short)want));
+	/* Saturating pack: one byte per slot, then one bit per slot. */
+	uint32_t lo = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
+
+	return lo | (uint32_t)(bk->tag[8] == want) << 8 |
+	       (uint32_t)(bk->tag[9] == want) << 9;
+#else
+	uint32_t m = 0;
+
+	for (unsigned int s = 0; s < BKT_SLOTS; s++)
+		m |= (uint32_t)(bk->tag[s] == want) << s;
+	return m;
+#endif
+}
+
+/*
+ * Insert lookup in the home bucket alone, the common case: when no key of
+ * this home went further (ovf == 0), the key can only sit here under its
+ * signature, and a free slot here takes it. Returns 1 when it decided (0, or
+ * -EEXIST with *free untouched), 0 when the full probe must decide.
+ */
+static inline int
+insert_home(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint64_t *free,
+	    int *rc)
+{
+	uint32_t b = hash_home(t, h);
+	struct bucket *bk = &t->bkt[b];
+
+	if (bk->ovf != 0)
+		return 0;
+	for (uint32_t m = tag_mask(bk, hash_sig(h)); m != 0; m &= m - 1) {
+		unsigned int s = (unsigned int)__builtin_ctz(m);
+		uint32_t v = bk->val[s];
+
+		if (v & VAL_TW) {
+			if (slot_stale(t, v)) {
+				slot_clear(t, b, s);
+				t->st.stale_reclaimed++;
+			} else if (key_eq(&t->log[v & ~VAL_TW].key, key)) {
+				*rc = -EEXIST;
+				return 1;
+			}
+		} else if (key_eq(&conn_hdr_of(t, v)->key, key)) {
+			*rc = -EEXIST;
+			return 1;
+		}
+	}
+
+	uint32_t z = tag_mask(bk, 0);
+
+	if (z == 0)
+		return 0;
+	*free = b << 4 | (uint32_t)__builtin_ctz(z); /* displacement 0 */
+	*rc = 0;
+	return 1;
 }
 
 /* Find key for an insert: -EEXIST if present, -ENOSPC if no slot, else the free slot. */
 static int
 insert_slot(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint64_t *free)
 {
+	int rc;
+
+	if (insert_home(t, key, h, free, &rc)) {
+		if (rc == -EEXIST)
+			t->st.insert_exists++;
+		return rc;
+	}
 	if (index_find(t, key, h, free) != NIL) {
 		t->st.insert_exists++;
 		return -EEXIST;
@@ -927,16 +1001,13 @@ tws_table_create(const struct tws_table_params *p)
 
 	tws_hash_coefficients(p->hash_seed != 0 ? p->hash_seed : rte_rand(), t->coef, 4);
 
-	t->bkt = rte_zmalloc_socket(name, z.index, RTE_CACHE_LINE_SIZE, p->socket_id);
-	t->conns = rte_malloc_socket(name, (size_t)p->max_conns * z.blk, RTE_CACHE_LINE_SIZE,
-				     p->socket_id);
-	t->free_idx = rte_malloc_socket(name, (size_t)p->max_conns * sizeof(uint32_t),
-					RTE_CACHE_LINE_SIZE, p->socket_id);
-	t->log = rte_zmalloc_socket(name, z.log, RTE_CACHE_LINE_SIZE, p->socket_id);
+	/* Zeroed and faulted in now, not on the data path (lib/common/tws_mem.h). */
+	t->bkt = tws_mem_alloc(name, z.index, p->socket_id);
+	t->conns = tws_mem_alloc(name, (size_t)p->max_conns * z.blk, p->socket_id);
+	t->free_idx = tws_mem_alloc(name, (size_t)p->max_conns * sizeof(uint32_t), p->socket_id);
+	t->log = tws_mem_alloc(name, z.log, p->socket_id);
 	if (t->bkt == NULL || t->conns == NULL || t->free_idx == NULL || t->log == NULL)
 		goto nomem;
-	tws_prefault_zeroed(t->bkt, z.index);
-	tws_prefault_zeroed(t->log, z.log);
 	for (uint32_t i = 0; i < p->max_conns; i++) {
 		conn_hdr_of(t, i)->slot = NIL;
 		t->free_idx[i] = p->max_conns - 1 - i; /* hand out low indexes first */
@@ -945,7 +1016,7 @@ tws_table_create(const struct tws_table_params *p)
 	return t;
 
 nomem:
-	TWS_LOG(tws_table_logtype, ERR, "%s: cannot allocate %zu bytes of DPDK memory on socket %d",
+	TWS_LOG(tws_table_logtype, ERR, "%s: cannot allocate %zu bytes of memory on socket %d",
 		name, z.total, p->socket_id);
 	tws_table_free(t);
 	rte_errno = ENOMEM;
@@ -957,9 +1028,9 @@ tws_table_free(struct tws_table *t)
 {
 	if (t == NULL)
 		return;
-	rte_free(t->log);
-	rte_free(t->free_idx);
-	rte_free(t->conns);
-	rte_free(t->bkt);
+	tws_mem_free(t->log);
+	tws_mem_free(t->free_idx);
+	tws_mem_free(t->conns);
+	tws_mem_free(t->bkt);
 	rte_free(t);
 }

@@ -40,6 +40,7 @@
 #include <rte_ring_elem.h>
 
 #include "tws_log.h"
+#include "tws_mem.h"
 #include "tws_timer.h"
 #include "tws_util.h"
 
@@ -879,13 +880,10 @@ tws_timer_create(const struct tws_timer_params *params)
 	w->nb_fixed = p.nb_fixed;
 	w->mem = memory_size(&p);
 
-	w->loc = rte_malloc_socket(p.name, (size_t)p.capacity * sizeof(uint32_t),
-				   RTE_CACHE_LINE_SIZE, p.socket_id);
-	w->ch = rte_malloc_socket(p.name, (size_t)w->nb_chunks * sizeof(struct chunk),
-				  RTE_CACHE_LINE_SIZE, p.socket_id);
-	w->slots = rte_malloc_socket(p.name, (size_t)(p.nb_slots + 1) * sizeof(struct slot),
-				     RTE_CACHE_LINE_SIZE, p.socket_id);
-	w->occ = rte_zmalloc_socket(p.name, p.nb_slots / 8, RTE_CACHE_LINE_SIZE, p.socket_id);
+	w->loc = tws_mem_alloc(p.name, (size_t)p.capacity * sizeof(uint32_t), p.socket_id);
+	w->ch = tws_mem_alloc(p.name, (size_t)w->nb_chunks * sizeof(struct chunk), p.socket_id);
+	w->slots = tws_mem_alloc(p.name, (size_t)(p.nb_slots + 1) * sizeof(struct slot), p.socket_id);
+	w->occ = tws_mem_alloc(p.name, p.nb_slots / 8, p.socket_id);
 	if (w->loc == NULL || w->ch == NULL || w->slots == NULL || w->occ == NULL)
 		goto nomem;
 
@@ -906,8 +904,7 @@ tws_timer_create(const struct tws_timer_params *params)
 		fq->size = p.fixed_size[q];
 		fq->ticks = p.fixed_ticks[q];
 		fq->last = 0;
-		fq->r = rte_malloc_socket(p.name, (size_t)fq->size * sizeof(struct rec),
-					  RTE_CACHE_LINE_SIZE, p.socket_id);
+		fq->r = tws_mem_alloc(p.name, (size_t)fq->size * sizeof(struct rec), p.socket_id);
 		if (fq->r == NULL)
 			goto nomem;
 		memset(fq->r, 0xff, (size_t)fq->size * sizeof(struct rec));
@@ -941,10 +938,10 @@ tws_timer_free(struct tws_timer *w)
 		return;
 	rte_ring_free(w->ring);
 	for (unsigned int q = 0; q < TWS_TIMER_MAX_FIXED; q++)
-		rte_free(w->fq[q].r);
-	rte_free(w->occ);
-	rte_free(w->slots);
-	rte_free(w->ch);
-	rte_free(w->loc);
+		tws_mem_free(w->fq[q].r);
+	tws_mem_free(w->occ);
+	tws_mem_free(w->slots);
+	tws_mem_free(w->ch);
+	tws_mem_free(w->loc);
 	rte_free(w);
 }

@@ -110,7 +110,8 @@ def table_output_names_both_implementations():
 
 
 TABLE_FIELDS = ["entries", "tws_bytes_per_tw", "tws_insert_cyc", "tws_lookup_hit_cyc",
-                "tws_lookup_miss_cyc", "tws_expire_cyc", "rte_hash_bytes_per_key",
+                "tws_lookup_miss_cyc", "tws_lookup_hit_isolated_cyc",
+                "tws_lookup_miss_isolated_cyc", "tws_expire_cyc", "rte_hash_bytes_per_key",
                 "rte_hash_insert_cyc", "rte_hash_lookup_hit_cyc", "rte_hash_lookup_miss_cyc",
                 "cpu", "tsc_hz"]
 
@@ -136,8 +137,16 @@ def table_text_output_is_one_table():
     r = run("table", "--entries", "3000")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert len(lines) == 7, lines[:10]
+    assert len(lines) == 8, lines[:10]
     assert lines[0].startswith("tws-bench table: 3000 TIME_WAIT entries")
+    rows = {l[:24].strip(): l[24:].split() for l in lines[2:7]}
+    assert set(rows) == {"twstack (TIME_WAIT)", "insert one by one", "bursts not pipelined",
+                         "rte_hash (key only)", "rte_hash / twstack"}, rows
+    # bytes, insert, hit, miss, expire: all measured, all positive.
+    assert len(rows["twstack (TIME_WAIT)"]) == 5
+    assert all(float(v) > 0 for v in rows["twstack (TIME_WAIT)"])
+    assert len(rows["bursts not pipelined"]) == 2
+    assert all(float(v) > 0 for v in rows["bursts not pipelined"])
 
 
 @case
