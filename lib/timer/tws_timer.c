@@ -333,6 +333,16 @@ tws_timer_arm(struct tws_timer *w, uint32_t id, uint64_t deadline)
 
 	uint32_t p = w->loc[id], dl = (uint32_t)deadline;
 	bool was_pending = false;
+	const struct slot *ds = &w->slots[dl & w->mask];
+
+	/*
+	 * Start fetching the line a push to the deadline's slot would write,
+	 * before the record's line (a DRAM miss) decides whether there is a
+	 * push: the two misses then overlap instead of queueing, and the
+	 * store does not hold the store buffer up behind a cold line.
+	 */
+	if (ds->head != NIL && ds->n < CHUNK_RECS)
+		rte_prefetch0_write(&w->ch[ds->head].r[ds->n]);
 
 	if (p != NIL && !(p & FIXED_TAG) && (rec_at(w, p)->id & ~DISARMED) == id) {
 		struct rec *r = rec_at(w, p);
