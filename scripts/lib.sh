@@ -10,7 +10,8 @@ TWS_BUILD=${TWS_BUILD:-$TWS_ROOT/build}
 TWS_PKGS=(gcc libc6-dev pkg-config meson ninja-build python3
 	dpdk libdpdk-dev libnuma-dev libsodium-dev
 	gnuplot-nox	# tws-memcost --plot, tws-gen --plot
-	iproute2 ethtool curl procps)	# interop: namespaces, veth offloads, a kernel client, sysctl
+	iproute2 ethtool curl procps	# interop: namespaces, veth offloads, a kernel client, sysctl
+	clang libclang-rt-14-dev)	# scripts/fuzz: libFuzzer, ASan, UBSan
 
 tws_log() { printf '==> %s\n' "$*" >&2; }
 tws_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
