@@ -370,6 +370,95 @@ uint32_t tws_tcp_isn(const struct tws_tcp_secret *s, const struct tws_tuple *t, 
 uint32_t tws_tcp_ts_offset(const struct tws_tcp_secret *s, rte_be32_t laddr, rte_be32_t raddr);
 
 /*
+ * SYN cookies (RFC 4987 section 3.6), in Linux's layout (net/ipv4/syncookies.c):
+ * when the SYN queue is full the SYN-ACK's ISN carries what the connection
+ * needs and no state is kept; the ACK that returns it makes the connection.
+ *
+ *   cookie = H1(tuple) + peer ISN + (count << 24)
+ *            + ((H2(tuple, count) + mss index) & 0xffffff)
+ *
+ * H1, H2: SipHash-2-4 under the ISN key with inputs of their own (domain
+ * separated from the ISN); count: minutes (tws_syncookie_count()). A cookie
+ * is valid during the minute it was made and the next (up to 2 minutes, as
+ * MAX_SYNCOOKIE_AGE); only 8 bits of count travel, so count wraps freely.
+ * With timestamps the SYN-ACK's TSval (before the pair's offset) has its low
+ * 6 bits replaced by the window scale (4 bits, 0xf: none) and SACK-permitted
+ * (bit 4), as Linux's cookie_init_timestamp(); the ACK's TSecr brings them back.
+ * Without timestamps a cookie connection has neither window scale nor SACK.
+ */
+
+/** MSS values a cookie can carry (Linux's msstab for IPv4). */
+#define TWS_SYNCOOKIE_MSS_TABLE { 536, 1300, 1440, 1460 }
+#define TWS_SYNCOOKIE_NB_MSS 4u
+/** A cookie is accepted for count, count - 1 (the minute it was made and the next). */
+#define TWS_SYNCOOKIE_MAX_AGE 2u
+/** Low TSval bits that carry the options; window scale value meaning "none". */
+#define TWS_SYNCOOKIE_TS_BITS 6u
+#define TWS_SYNCOOKIE_WS_NONE 0xfu
+#define TWS_SYNCOOKIE_TS_SACK 0x10u
+
+/** Values of the syncookies knob (Linux's net.ipv4.tcp_syncookies). */
+enum { TWS_SYNCOOKIES_OFF = 0, TWS_SYNCOOKIES_ON_FULL = 1, TWS_SYNCOOKIES_ALWAYS = 2 };
+
+/** The cookie time counter at @p now_ms: minutes. */
+static inline uint32_t
+tws_syncookie_count(uint64_t now_ms)
+{
+	return (uint32_t)(now_ms / 60000);
+}
+
+/** Index of the largest table MSS not above @p mss (0 for anything below 536). */
+uint32_t tws_syncookie_mss_index(uint32_t mss);
+
+/** MSS of table index @p idx (idx < TWS_SYNCOOKIE_NB_MSS). */
+uint16_t tws_syncookie_mss(uint32_t idx);
+
+/**
+ * The ISN of a SYN-ACK answering a SYN with sequence @p peer_isn on tuple
+ * @p t (our side local) at cookie time @p count, carrying @p mss_idx.
+ */
+uint32_t tws_syncookie_make(const struct tws_tcp_secret *s, const struct tws_tuple *t,
+			    uint32_t peer_isn, uint32_t count, uint32_t mss_idx);
+
+/**
+ * Check the cookie an ACK returns: @p cookie is its ACK number - 1, @p peer_isn
+ * its sequence number - 1, @p count the time now.
+ * @return The MSS index (0..TWS_SYNCOOKIE_NB_MSS-1), or -1: forged, other
+ *   tuple, or older than TWS_SYNCOOKIE_MAX_AGE counts.
+ */
+int tws_syncookie_check(const struct tws_tcp_secret *s, const struct tws_tuple *t,
+			uint32_t peer_isn, uint32_t cookie, uint32_t count);
+
+/**
+ * The SYN-ACK's timestamp (before the offset) carrying window scale @p wscale
+ * (TWS_SYNCOOKIE_WS_NONE: not offered) and @p sack; never after @p ts_now.
+ */
+static inline uint32_t
+tws_syncookie_tsval(uint32_t ts_now, uint8_t wscale, bool sack)
+{
+	uint32_t opts = (wscale & 0xfu) | (sack ? TWS_SYNCOOKIE_TS_SACK : 0);
+	uint32_t ts = ((ts_now >> TWS_SYNCOOKIE_TS_BITS) << TWS_SYNCOOKIE_TS_BITS) | opts;
+
+	if (tws_seq_after(ts, ts_now))
+		ts -= 1u << TWS_SYNCOOKIE_TS_BITS;
+	return ts;
+}
+
+/**
+ * The options a returning TSecr (offset removed) carries. A scale above 14
+ * (not one a SYN could carry: tws_tcp_parse() clamps) is taken as 14.
+ */
+static inline void
+tws_syncookie_ts_decode(uint32_t tsecr, bool *wscale_ok, uint8_t *wscale, bool *sack)
+{
+	uint32_t ws = tsecr & 0xfu;
+
+	*sack = (tsecr & TWS_SYNCOOKIE_TS_SACK) != 0;
+	*wscale_ok = ws != TWS_SYNCOOKIE_WS_NONE;
+	*wscale = *wscale_ok ? (uint8_t)(ws > 14 ? 14 : ws) : 0;
+}
+
+/*
  * ---------------------------------------------------------------------------
  * The engine: a TCP stack instance per lcore.
  *
@@ -445,6 +534,10 @@ enum { TWS_TW_SYN_REJECT_ACK = 0, TWS_TW_SYN_REJECT_DROP = 1 };
 	X(rcvbuf, 262144, 1024, 1073741824, NULL, "receive buffer per connection, bytes") \
 	X(challenge_ack_limit, 1000, 1, 1000000000, NULL, \
 	  "challenge ACKs per second per stack (RFC 5961 §7)") \
+	X(syn_backlog, 4096, 1, 16777216, NULL, \
+	  "passive connections in SYN_RCVD at once per stack; past it: syncookies") \
+	X(syncookies, 1, 0, 2, "off,full,always", \
+	  "SYN cookies (RFC 4987): off (drop at syn_backlog), full (when at it), always") \
 	X(port_min, 32768, 1, 65535, NULL, "first local port for connect") \
 	X(port_max, 60999, 1, 65535, NULL, "last local port for connect")
 
@@ -787,7 +880,12 @@ void tws_stack_poll(struct tws_stack *st, uint64_t now_us);
 	X(tw_reused,         "TIME_WAIT tuples reused by connect") \
 	X(lastack_syn_accepted, "SYNs in LAST_ACK accepted (lastack_syn=accept)") \
 	X(lastack_syn_challenged, "SYNs in LAST_ACK answered by a challenge ACK") \
-	X(lastack_syn_rst,   "SYNs in LAST_ACK answered by RST (lastack_syn=rst)")
+	X(lastack_syn_rst,   "SYNs in LAST_ACK answered by RST (lastack_syn=rst)") \
+	X(syn_queue_full,    "SYNs that found syn_backlog connections in SYN_RCVD") \
+	X(syn_queue_dropped, "SYNs dropped: SYN queue full and syncookies=off") \
+	X(syncookies_sent,   "SYN-ACKs sent with a cookie (no state kept)") \
+	X(syncookies_recv,   "ACKs with a valid cookie: connection made") \
+	X(syncookies_failed, "ACKs for a listener with an invalid or expired cookie (RST sent)")
 
 /** Counter snapshot, see TWS_STACK_STATS and TWS_RX_REJECTS. */
 struct tws_stack_stats {
@@ -796,6 +894,7 @@ struct tws_stack_stats {
 #undef TWS_X_FIELD
 	uint64_t rx_rejected[TWS_RX_REJECT_COUNT]; /**< packets handed back, by reason */
 	uint64_t conns;            /**< live connections now */
+	uint64_t syn_rcvd;         /**< of them, made by a listener and still in SYN_RCVD */
 	uint64_t tw_entries;       /**< TIME_WAIT entries now */
 	uint64_t memory_bytes;     /**< DPDK memory the stack holds (table, log, wheel) */
 };

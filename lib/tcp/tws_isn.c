@@ -57,3 +57,74 @@ tws_tcp_ts_offset(const struct tws_tcp_secret *s, rte_be32_t laddr, rte_be32_t r
 
 	return siphash32(s->ts_key, pair, sizeof(pair));
 }
+
+/*
+ * SYN cookies (RFC 4987), Linux's __cookie_v4_init_sequence() and
+ * __cookie_v4_check() with SipHash for its two hashes. The inputs carry a
+ * tag and a length of their own, so neither hash is the ISN's F() of the
+ * same tuple under the same key.
+ */
+#define COOKIE_BITS 24
+#define COOKIE_MASK ((1u << COOKIE_BITS) - 1)
+
+struct cookie_in {
+	struct tws_tuple t;
+	uint32_t count;
+	uint32_t tag;
+};
+
+static uint32_t
+cookie_hash(const struct tws_tcp_secret *s, const struct tws_tuple *t, uint32_t count,
+	    uint32_t tag)
+{
+	struct cookie_in in;
+
+	memset(&in, 0, sizeof(in));
+	in.t = *t;
+	in.count = count;
+	in.tag = tag;
+	return siphash32(s->isn_key, &in, sizeof(in));
+}
+
+static const uint16_t cookie_mss_tab[TWS_SYNCOOKIE_NB_MSS] = TWS_SYNCOOKIE_MSS_TABLE;
+
+uint32_t
+tws_syncookie_mss_index(uint32_t mss)
+{
+	uint32_t i;
+
+	for (i = TWS_SYNCOOKIE_NB_MSS - 1; i > 0; i--)
+		if (mss >= cookie_mss_tab[i])
+			break;
+	return i;
+}
+
+uint16_t
+tws_syncookie_mss(uint32_t idx)
+{
+	return cookie_mss_tab[idx < TWS_SYNCOOKIE_NB_MSS ? idx : 0];
+}
+
+uint32_t
+tws_syncookie_make(const struct tws_tcp_secret *s, const struct tws_tuple *t, uint32_t peer_isn,
+		   uint32_t count, uint32_t mss_idx)
+{
+	return cookie_hash(s, t, 0, 1) + peer_isn + (count << COOKIE_BITS) +
+	       ((cookie_hash(s, t, count, 2) + mss_idx) & COOKIE_MASK);
+}
+
+int
+tws_syncookie_check(const struct tws_tcp_secret *s, const struct tws_tuple *t, uint32_t peer_isn,
+		    uint32_t cookie, uint32_t count)
+{
+	uint32_t v = cookie - cookie_hash(s, t, 0, 1) - peer_isn;
+	/* The top 8 bits are count when made: its age, modulo 2^8. */
+	uint32_t age = (count - (v >> COOKIE_BITS)) & (0xffffffffu >> COOKIE_BITS);
+
+	if (age >= TWS_SYNCOOKIE_MAX_AGE)
+		return -1;
+
+	uint32_t idx = (v - cookie_hash(s, t, count - age, 2)) & COOKIE_MASK;
+
+	return idx < TWS_SYNCOOKIE_NB_MSS ? (int)idx : -1;
+}

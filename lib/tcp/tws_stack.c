@@ -52,6 +52,7 @@ RTE_LOG_REGISTER_SUFFIX(tws_stack_logtype, stack, INFO);
 #define INIT_CWND_SEGS 10                       /* RFC 6928 */
 #define TSO_CACHE 256                           /* timestamp offset cache entries */
 #define TS_OPT_LEN 12                           /* NOP NOP + timestamps, on every segment */
+#define SYNCOOKIE_VALID_MS 120000u              /* ACKs checked for cookies this long after one */
 
 /* Connection flags. */
 #define CF_TS          0x0001 /* timestamps in use (offered, in SYN_SENT) */
@@ -64,6 +65,8 @@ RTE_LOG_REGISTER_SUFFIX(tws_stack_logtype, stack, INFO);
 #define CF_WANT_SENT   0x0080 /* tws_send() accepted less than asked: SENT event owed */
 #define CF_RTT_TIMING  0x0100 /* rtt_seq / rtt_start time one segment (no timestamps) */
 #define CF_PEER_FIN    0x0200 /* the peer's FIN was received */
+#define CF_SYNQ        0x0400 /* passive, in SYN_RCVD: counted in st->syn_rcvd */
+#define CF_COOKIE      0x0800 /* made from a SYN cookie: no SYN-ACK timing to sample */
 
 struct tws_conn {
 	struct tws_stack *st;
@@ -137,6 +140,9 @@ struct tws_stack {
 	struct listener *ls;
 	uint32_t nb_ls, max_ls;
 	uint32_t max_conns;
+	uint32_t syn_rcvd;         /* passive connections in SYN_RCVD (CF_SYNQ): the SYN queue */
+	bool cookie_sent;          /* a cookie was sent, last at cookie_ms */
+	uint64_t cookie_ms;
 	uint32_t sq_mbufs;         /* mbufs held by send queues */
 	uint32_t sq_limit;         /* at most half the pool: segments need the rest */
 	uint32_t ev_n;
@@ -688,6 +694,16 @@ conn_release_buffers(struct tws_conn *c)
 	c->sq_len = c->rq_len = 0;
 }
 
+/* c leaves the SYN queue (established or finished). */
+static inline void
+synq_leave(struct tws_conn *c)
+{
+	if (c->flags & CF_SYNQ) {
+		c->flags &= ~CF_SYNQ;
+		c->st->syn_rcvd--;
+	}
+}
+
 /*
  * Finish a connection: buffers and table slot freed, the terminal event
  * queued (none when ev < 0). The block stays readable until reused; its
@@ -699,6 +715,7 @@ conn_finish(struct tws_conn *c, int ev, int err)
 	struct tws_stack *st = c->st;
 	struct tws_tuple key = *conn_key(c);
 
+	synq_leave(c);
 	conn_release_buffers(c);
 	if (ev >= 0)
 		ev_push(st, c, (enum tws_event_type)ev, err, true);
@@ -857,6 +874,98 @@ listener_find(struct tws_stack *st, rte_be32_t laddr, rte_be16_t lport)
 }
 
 /*
+ * SYN-ACK with a cookie for ISN, nothing kept (Linux's tcp_conn_request()
+ * with want_cookie). Without timestamps window scale and SACK are not
+ * offered: nothing could bring them back (Linux clears the options).
+ */
+static void
+syncookie_reply(struct tws_stack *st, const struct tws_tuple *k, const struct tws_seg_info *si,
+		const struct tws_tcp_opts *op)
+{
+	uint32_t idx = tws_syncookie_mss_index(op->has_mss && op->mss > 0 ? op->mss : DEFAULT_MSS);
+	bool ts = st->k.timestamps && si->has_ts;
+	struct tws_seg_out o = {
+		.sport = k->lport, .dport = k->rport,
+		.seq = tws_syncookie_make(&st->secret, k, si->seq, tws_syncookie_count(st->now_ms),
+					  idx),
+		.ack = si->seq + 1, .flags = TWS_TCP_SYN | TWS_TCP_ACK, .window = st->rcvbuf_wnd,
+		.has_ts = ts,
+		.syn = { .has_mss = true, .mss = (uint16_t)st->k.mss },
+	};
+
+	if (ts) {
+		o.syn.has_wscale = op->has_wscale;
+		o.syn.wscale = (uint8_t)st->k.wscale;
+		o.syn.sack_ok = st->k.sack && op->sack_ok;
+		o.tsval = tws_syncookie_tsval(ts_now(st), op->has_wscale ? op->wscale :
+					      TWS_SYNCOOKIE_WS_NONE, o.syn.sack_ok) +
+			  ts_offset(st, k->laddr, k->raddr);
+		o.tsecr = si->tsval;
+	}
+	if (emit(st, k, &o, NULL, 0, 0) == 0) {
+		st->s.syncookies_sent++;
+		st->cookie_sent = true;
+		st->cookie_ms = st->now_ms;
+	}
+}
+
+/*
+ * A bare ACK for no connection: does it return a cookie (Linux's
+ * cookie_v4_check())? Checked only within SYNCOOKIE_VALID_MS of the last
+ * cookie sent (Linux's tcp_synq_no_recent_overflow()), always with
+ * syncookies=always. *made: a connection (SYN_RCVD, to take the ACK) or NULL
+ * with *made false: not a cookie (the caller resets), or NULL with *made
+ * true: valid but no room (dropped, counted in conn_table_full).
+ */
+static struct tws_conn *
+syncookie_conn(struct tws_stack *st, const struct tws_tuple *k, const struct tws_seg_info *si,
+	       bool *made)
+{
+	struct listener *l;
+
+	*made = false;
+	if (st->k.syncookies == TWS_SYNCOOKIES_OFF ||
+	    (st->k.syncookies != TWS_SYNCOOKIES_ALWAYS &&
+	     (!st->cookie_sent || st->now_ms - st->cookie_ms > SYNCOOKIE_VALID_MS)))
+		return NULL;
+	l = listener_find(st, k->laddr, k->lport);
+	if (l == NULL)
+		return NULL;
+
+	uint32_t iss = si->ack - 1;
+	int idx = tws_syncookie_check(&st->secret, k, si->seq - 1, iss,
+				      tws_syncookie_count(st->now_ms));
+	struct tws_tcp_opts op = { .has_mss = true };
+	struct tws_seg_info syn = *si;
+
+	syn.seq = si->seq - 1;
+	syn.has_ts = st->k.timestamps && si->has_ts;
+	if (idx >= 0 && syn.has_ts)
+		tws_syncookie_ts_decode(si->tsecr - ts_offset(st, k->laddr, k->raddr),
+					&op.has_wscale, &op.wscale, &op.sack_ok);
+	if (idx < 0) {
+		st->s.syncookies_failed++;
+		return NULL;
+	}
+	op.mss = tws_syncookie_mss((uint32_t)idx);
+	*made = true;
+
+	int rc;
+	struct tws_conn *c = conn_new(st, k, iss, &rc);
+
+	if (c == NULL)
+		return NULL;
+	c->flags |= CF_PASSIVE | CF_COOKIE;
+	c->udata = l->udata;
+	c->state = TWS_SYN_RCVD;
+	conn_take_syn_options(c, &syn, &op);
+	c->snd_nxt = c->snd_max = iss + 1;
+	st->s.syncookies_recv++;
+	st->s.passive_opens++;
+	return c;
+}
+
+/*
  * A SYN for no connection: a listener answers it with SYN-ACK. With
  * has_isn, the ISN is given (a SYN that replaced TIME_WAIT or LAST_ACK).
  */
@@ -879,12 +988,34 @@ syn_to_listener(struct tws_stack *st, const struct tws_tuple *k, const struct tw
 		return;
 	}
 
+	/*
+	 * RFC 4987 3.6: past syn_backlog SYN_RCVD connections (per stack: a
+	 * stack is an lcore, the flood lands on it whatever the listener),
+	 * answer without state; the TIME_WAIT ISN rule gives way to the cookie,
+	 * as in Linux's tcp_conn_request().
+	 */
+	bool cookie = st->k.syncookies == TWS_SYNCOOKIES_ALWAYS;
+
+	if (st->syn_rcvd >= st->k.syn_backlog) {
+		st->s.syn_queue_full++;
+		if (st->k.syncookies == TWS_SYNCOOKIES_OFF) {
+			st->s.syn_queue_dropped++;
+			return;
+		}
+		cookie = true;
+	}
+	if (cookie) {
+		syncookie_reply(st, k, si, op);
+		return;
+	}
+
 	struct tws_conn *c = conn_new(st, k, has_isn ? isn : tws_tcp_isn(&st->secret, k, st->now_us),
 				      &rc);
 
 	if (c == NULL)
 		return;
-	c->flags |= CF_PASSIVE;
+	c->flags |= CF_PASSIVE | CF_SYNQ;
+	st->syn_rcvd++;
 	c->udata = l->udata;
 	c->state = TWS_SYN_RCVD;
 	conn_take_syn_options(c, si, op);
@@ -895,6 +1026,7 @@ syn_to_listener(struct tws_stack *st, const struct tws_tuple *k, const struct tw
 static void
 conn_established(struct tws_conn *c, enum tws_event_type ev)
 {
+	synq_leave(c);
 	c->state = TWS_ESTABLISHED;
 	c->retries = 0;
 	c->rto_at = 0;
@@ -1316,7 +1448,9 @@ conn_input(struct tws_conn *c, struct rte_mbuf *m, const struct tws_seg_info *si
 			send_rst_reply(st, conn_key(c), si);
 			return false;
 		}
-		if ((c->flags & CF_TS) && si->has_ts && si->tsecr != 0)
+		if (c->flags & CF_COOKIE)
+			; /* the cookie SYN-ACK's TSval was rounded down, its time unknown */
+		else if ((c->flags & CF_TS) && si->has_ts && si->tsecr != 0)
 			rtt_sample(c, (ts_now(st) + c->ts_offset - si->tsecr) * US_PER_MS);
 		else if (c->retries == 0) /* Karn: no sample from a retransmitted SYN-ACK */
 			rtt_sample(c, (uint32_t)(st->now_us - c->rtt_start_us));
@@ -1585,9 +1719,29 @@ rx_segment(struct tws_stack *st, struct rte_mbuf *m, const struct tws_tuple *key
 	struct tws_table_hit hit;
 	bool kept = false;
 
+	struct tws_conn *c = NULL;
+	bool made = false;
+
 	switch (tws_table_lookup(st->tbl, key, &hit)) {
-	case TWS_TABLE_CONN: {
-		struct tws_conn *c = hit.conn;
+	case TWS_TABLE_CONN:
+		c = hit.conn;
+		break;
+	case TWS_TABLE_TW:
+		tw_input(st, hit.tw, si, op);
+		break;
+	default:
+		if ((si->flags & (TWS_TCP_SYN | TWS_TCP_ACK | TWS_TCP_RST)) == TWS_TCP_SYN) {
+			syn_to_listener(st, key, si, op, false, 0);
+		} else if ((si->flags & (TWS_TCP_SYN | TWS_TCP_ACK | TWS_TCP_RST)) == TWS_TCP_ACK &&
+			   ((c = syncookie_conn(st, key, si, &made)) != NULL || made)) {
+			break; /* a cookie: the connection takes the ACK (and its data) */
+		} else {
+			st->s.no_listener++;
+			send_rst_reply(st, key, si);
+		}
+		break;
+	}
+	if (c != NULL) {
 		uint32_t gen = c->gen;
 
 		kept = conn_input(c, m, si, op);
@@ -1599,18 +1753,6 @@ rx_segment(struct tws_stack *st, struct rte_mbuf *m, const struct tws_tuple *key
 			conn_output(c);
 		}
 		return kept;
-	}
-	case TWS_TABLE_TW:
-		tw_input(st, hit.tw, si, op);
-		break;
-	default:
-		if ((si->flags & (TWS_TCP_SYN | TWS_TCP_ACK | TWS_TCP_RST)) == TWS_TCP_SYN) {
-			syn_to_listener(st, key, si, op, false, 0);
-		} else {
-			st->s.no_listener++;
-			send_rst_reply(st, key, si);
-		}
-		break;
 	}
 	ev_flush(st);
 	return kept;
@@ -2258,6 +2400,7 @@ tws_stack_stats_get(const struct tws_stack *st, struct tws_stack_stats *s)
 	tws_timer_stats_get(st->wheel, &ws);
 	*s = st->s;
 	s->conns = ts.conns;
+	s->syn_rcvd = st->syn_rcvd;
 	s->tw_entries = ts.tw_entries;
 	s->memory_bytes = ts.memory_bytes + ws.memory_bytes;
 }

@@ -342,6 +342,8 @@ h_stat(const struct h_node *n, const char *name)
 		return s.conns;
 	if (strcmp(name, "tw_entries") == 0)
 		return s.tw_entries;
+	if (strcmp(name, "syn_rcvd") == 0)
+		return s.syn_rcvd;
 	fprintf(stderr, "h_stat: no counter '%s'\n", name);
 	abort();
 }
