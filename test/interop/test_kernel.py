@@ -17,8 +17,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from tap import case, run_cases  # noqa: E402 - after the path is set
 
-SERVER = sys.argv[1]
-GEN = sys.argv[2]
+# The programs under test: argv when run as the script; a module importing these
+# helpers (test_kernel_faults.py) sets them itself.
+SERVER = sys.argv[1] if __name__ == "__main__" else None
+GEN = sys.argv[2] if __name__ == "__main__" else None
 TAG = f"tws{os.getpid()}"
 NS_T, NS_K = f"{TAG}t", f"{TAG}k"       # twstack side, kernel side
 
@@ -235,6 +237,12 @@ def IT6_linger0_close_leaves_no_time_wait_anywhere():
             teardown(procs)
 
 
-missing = [t for t in ("ip", "ethtool", "curl") if shutil.which(t) is None]
-run_cases(skip_all="not root: network namespaces need CAP_NET_ADMIN" if os.geteuid() != 0 else
-          f"missing tools: {', '.join(missing)}" if missing else None)
+def skip_reason(tools=("ip", "ethtool", "curl")):
+    """Why the interop cases cannot run here (None: they can)."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    return ("not root: network namespaces need CAP_NET_ADMIN" if os.geteuid() != 0 else
+            f"missing tools: {', '.join(missing)}" if missing else None)
+
+
+if __name__ == "__main__":
+    run_cases(skip_all=skip_reason())
