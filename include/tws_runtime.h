@@ -81,6 +81,90 @@ int tws_port_setup(const struct tws_port_params *p, struct tws_port_info *info);
 void tws_port_close(uint16_t port_id);
 
 /*
+ * A faulty link: frames going out pass through it and some are dropped,
+ * sent twice, held back behind the next frame (reordering) or held for a
+ * while (delay), each at a set rate, drawn per frame from a seeded PRNG so a
+ * run can be repeated. Tests put it on a wire, tws-gen and tws-server on
+ * their port (--fault). Owned by one lcore, no locks.
+ */
+
+/** Rates are parts per million of frames. */
+#define TWS_FAULT_PPM 1000000u
+/** Frames held at once by default. */
+#define TWS_FAULT_HELD_DEFAULT 1024u
+/** Most held frames one tws_fault_apply() or tws_fault_poll() call releases. */
+#define TWS_FAULT_RELEASE_MAX 64u
+
+/** Parameters of tws_fault_create(). Zero rates: that fault is off. */
+struct tws_fault_params {
+	uint32_t loss_ppm;         /**< frames dropped */
+	uint32_t dup_ppm;          /**< frames sent twice (the copy right after) */
+	uint32_t reorder_ppm;      /**< frames held and sent after the next one */
+	uint32_t reorder_max_us;   /**< a held frame goes anyway after this; 0: 1000 */
+	uint32_t delay_ppm;        /**< frames held for delay_us */
+	uint32_t delay_us;         /**< 1 .. 10 s when delay_ppm > 0 */
+	uint32_t max_held;         /**< frames held at once; 0: TWS_FAULT_HELD_DEFAULT */
+	uint64_t seed;             /**< PRNG seed: the same seed, the same faults */
+	struct rte_mempool *mp;    /**< pool of the duplicates; NULL: each frame's own */
+	int socket_id;
+};
+
+/** Counters of a fault link. */
+#define TWS_FAULT_STATS(X) \
+	X(frames,      "frames offered") \
+	X(dropped,     "frames dropped (loss)") \
+	X(duplicated,  "frames sent twice") \
+	X(dup_failed,  "duplicates not made: no mbuf (the frame went once)") \
+	X(reordered,   "frames held and sent after a later frame") \
+	X(delayed,     "frames held for delay_us") \
+	X(held_full,   "frames that should have been held but max_held were: sent at once")
+
+/** Counter snapshot, see TWS_FAULT_STATS. */
+struct tws_fault_stats {
+#define TWS_X_FIELD(name, desc) uint64_t name;
+	TWS_FAULT_STATS(TWS_X_FIELD)
+#undef TWS_X_FIELD
+	uint64_t held;             /**< frames held now */
+};
+
+struct tws_fault;
+
+/**
+ * Create a fault link.
+ * @return NULL with rte_errno EINVAL (a rate above TWS_FAULT_PPM, their sum
+ *   with loss above it, delay_ppm without delay_us or delay_us over 10 s) or ENOMEM.
+ */
+struct tws_fault *tws_fault_create(const struct tws_fault_params *p);
+
+/** Free a fault link and the frames it holds. NULL is a no-op. */
+void tws_fault_free(struct tws_fault *f);
+
+/**
+ * Pass @p nb frames through the link at @p now_us: @p out gets what goes on
+ * the wire now, in order: held frames now due, then the frames given (a
+ * duplicate right after its original, a held-back frame after the next one
+ * that passes). The link owns the frames given from here on (dropped ones
+ * are freed). @p out has room for 2 * nb + TWS_FAULT_RELEASE_MAX frames.
+ * @return Frames written to @p out.
+ */
+uint16_t tws_fault_apply(struct tws_fault *f, struct rte_mbuf **in, uint16_t nb,
+			 struct rte_mbuf **out, uint64_t now_us);
+
+/**
+ * Release held frames due at @p now_us (at most @p cap, and at most
+ * TWS_FAULT_RELEASE_MAX) into @p out. Call once per poll iteration.
+ * @return Frames written.
+ */
+uint16_t tws_fault_poll(struct tws_fault *f, struct rte_mbuf **out, uint16_t cap,
+			uint64_t now_us);
+
+/** Read the counters. */
+void tws_fault_stats_get(const struct tws_fault *f, struct tws_fault_stats *s);
+
+/** Name and description of counter @p i of TWS_FAULT_STATS. @return 0, or -EINVAL past the last. */
+int tws_fault_stat_name(unsigned int i, const char **name, const char **desc);
+
+/*
  * The poll loop of one lcore: a node ties one RX/TX queue pair of a port to
  * the lcore's net layer and TCP stack. tws_node_poll() is one iteration:
  *
@@ -102,6 +186,7 @@ struct tws_node_params {
 	struct tws_net *net;       /**< Required. */
 	struct tws_stack *stack;   /**< Required. */
 	uint16_t burst;            /**< Packets per burst, 1..64; 0: 32. */
+	struct tws_fault *fault;   /**< Frames sent pass through it (NULL: none); not freed by the node. */
 	int socket_id;
 };
 

@@ -23,7 +23,116 @@ const struct app_opt app_dp_opts[APP_DP_NB_OPTS] = {
 	{ .name = "addrs", .type = APP_OPT_U32, .off = offsetof(struct app_dp_conf, addrs),
 	  .min = 1, .max = 1u << 20, .metavar = "N", .def = "1",
 	  .help = "our addresses: A and the next N-1, all answering ARP" },
+	{ .name = "fault", .type = APP_OPT_STR, .off = offsetof(struct app_dp_conf, fault),
+	  .metavar = "SPEC", .def = "none",
+	  .help = "a faulty link on what we send, for tests: loss=P,dup=P,reorder=P,delay=P:T,"
+		  "seed=N (P percent of frames, T with us/ms/s; e.g. loss=5,reorder=5)" },
 };
+
+/* A percentage "5", "0.5", "5%" as parts per million. */
+static int
+parse_pct(const char *v, uint32_t *ppm)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (end == v || errno != 0 || d < 0 || d > 100)
+		return -1;
+	if (*end == '%')
+		end++;
+	if (*end != '\0' && *end != ':')
+		return -1;
+	*ppm = (uint32_t)(d * (TWS_FAULT_PPM / 100) + 0.5);
+	return 0;
+}
+
+/* A time "500us", "2ms", "1s" as microseconds (at least 1). */
+static int
+parse_time_us(const char *v, uint32_t *us)
+{
+	char *end;
+	double d, mul;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (end == v || errno != 0 || d <= 0)
+		return -1;
+	if (strcmp(end, "us") == 0)
+		mul = 1;
+	else if (strcmp(end, "ms") == 0)
+		mul = 1e3;
+	else if (strcmp(end, "s") == 0)
+		mul = 1e6;
+	else
+		return -1;
+	d *= mul;
+	if (d < 1 || d > 10e6)
+		return -1;
+	*us = (uint32_t)d;
+	return 0;
+}
+
+int
+app_fault_parse(const char *spec, struct tws_fault_params *p, char *err, size_t len)
+{
+	char buf[256];
+	char *save = NULL;
+
+	memset(p, 0, sizeof(*p));
+	p->seed = 1;
+	if (strlen(spec) >= sizeof(buf)) {
+		snprintf(err, len, "too long");
+		return -1;
+	}
+	strcpy(buf, spec);
+	for (char *item = strtok_r(buf, ",", &save); item != NULL;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(item, '=');
+		int rc = -1;
+
+		if (v == NULL) {
+			snprintf(err, len, "'%s': want name=value (loss, dup, reorder, delay, seed)",
+				 item);
+			return -1;
+		}
+		*v++ = '\0';
+		if (strcmp(item, "loss") == 0) {
+			rc = parse_pct(v, &p->loss_ppm);
+		} else if (strcmp(item, "dup") == 0) {
+			rc = parse_pct(v, &p->dup_ppm);
+		} else if (strcmp(item, "reorder") == 0) {
+			rc = parse_pct(v, &p->reorder_ppm);
+		} else if (strcmp(item, "delay") == 0) {
+			char *t = strchr(v, ':');
+
+			rc = t != NULL && parse_pct(v, &p->delay_ppm) == 0 ?
+			     parse_time_us(t + 1, &p->delay_us) : -1;
+		} else if (strcmp(item, "seed") == 0) {
+			char *end;
+
+			errno = 0;
+			p->seed = strtoull(v, &end, 10);
+			rc = end != v && *end == '\0' && errno == 0 && v[0] != '-' ? 0 : -1;
+		} else {
+			snprintf(err, len, "unknown fault '%s' (loss, dup, reorder, delay, seed)", item);
+			return -1;
+		}
+		if (rc != 0) {
+			snprintf(err, len, "%s: bad value '%s' (%s)", item, v,
+				 strcmp(item, "delay") == 0 ? "P:T, P a percentage 0..100, T 1us..10s "
+				 "with unit us, ms or s" : strcmp(item, "seed") == 0 ?
+				 "a whole number" : "a percentage 0..100");
+			return -1;
+		}
+	}
+	if ((uint64_t)p->reorder_ppm + p->delay_ppm > TWS_FAULT_PPM) {
+		snprintf(err, len, "reorder + delay above 100%%");
+		return -1;
+	}
+	return 0;
+}
 
 static uint32_t
 prefix_mask(uint8_t prefix)
@@ -32,7 +141,7 @@ prefix_mask(uint8_t prefix)
 }
 
 int
-app_dp_conf_check(const char *prog, const struct app_dp_conf *c)
+app_dp_conf_check(const char *prog, struct app_dp_conf *c)
 {
 	uint32_t mask = prefix_mask(c->addr.prefix);
 	uint64_t last = (uint64_t)c->addr.ip + c->addrs - 1;
@@ -48,6 +157,15 @@ app_dp_conf_check(const char *prog, const struct app_dp_conf *c)
 			"%s/%u, without its network and broadcast addresses\n", prog,
 			app_ip_str(c->addr.ip, a), c->addr.prefix, c->addrs, net, c->addr.prefix);
 		return -1;
+	}
+	c->has_fault = c->fault != NULL && strcmp(c->fault, "none") != 0;
+	if (c->has_fault) {
+		char err[256];
+
+		if (app_fault_parse(c->fault, &c->fault_p, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: --fault '%s': %s\n", prog, c->fault, err);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -159,8 +277,21 @@ app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 		app_dp_free(d);
 		return -rte_errno;
 	}
+	if (c->has_fault) {
+		struct tws_fault_params fp = c->fault_p;
+
+		fp.mp = d->mp;
+		fp.socket_id = sock;
+		d->fault = tws_fault_create(&fp);
+		if (d->fault == NULL) {
+			fprintf(stderr, "%s: --fault: cannot create the fault link: %s\n", p->prog,
+				rte_strerror(rte_errno));
+			app_dp_free(d);
+			return -rte_errno;
+		}
+	}
 	d->node = tws_node_create(&(struct tws_node_params){ .port_id = d->port_id,
-		.net = d->net, .stack = d->st, .socket_id = sock });
+		.net = d->net, .stack = d->st, .fault = d->fault, .socket_id = sock });
 	if (d->node == NULL) {
 		fprintf(stderr, "%s: cannot create the poll node: %s\n", p->prog,
 			rte_strerror(rte_errno));
@@ -181,6 +312,7 @@ void
 app_dp_free(struct app_dp *d)
 {
 	tws_node_free(d->node);
+	tws_fault_free(d->fault);
 	tws_stack_free(d->st);
 	tws_net_free(d->net);
 	if (d->port_started)
@@ -230,6 +362,16 @@ app_dp_json(struct app_json *j, const struct app_dp *d)
 	app_json_u64(j, "arp_queue_drops", nt.arp_queue_drops);
 	app_json_u64(j, "arp_failed", nt.arp_failed);
 	app_json_end(j);
+	if (d->fault != NULL) {
+		struct tws_fault_stats fs;
+		const char *name, *desc;
+
+		tws_fault_stats_get(d->fault, &fs);
+		app_json_obj(j, "fault");
+		for (unsigned int i = 0; tws_fault_stat_name(i, &name, &desc) == 0; i++)
+			app_json_u64(j, name, ((const uint64_t *)&fs)[i]);
+		app_json_end(j);
+	}
 }
 
 void

@@ -26,17 +26,29 @@ struct app_dp_conf {
 	const char *port;          /* --port NAME */
 	struct app_addr addr;      /* --addr A[/prefix]: the first of ours, and the subnet */
 	uint32_t addrs;            /* --addrs N: A and the next N - 1 */
+	const char *fault;         /* --fault SPEC: a faulty link on what we send */
+	bool has_fault;            /* set by app_dp_conf_check() from fault */
+	struct tws_fault_params fault_p;
 };
 
 /* Option table of struct app_dp_conf (base: the tool's struct app_dp_conf). */
-#define APP_DP_NB_OPTS 3
+#define APP_DP_NB_OPTS 4
 extern const struct app_opt app_dp_opts[APP_DP_NB_OPTS];
 
 /*
- * Check the address range fits its subnet (neither its network nor its
- * broadcast address). @return 0, or -1 after a message naming --addr/--addrs.
+ * Parse a --fault SPEC: comma-separated loss=P, dup=P, reorder=P,
+ * delay=P:T, seed=N, P a percentage (0..100, decimals allowed, a '%'
+ * optional), T a time with unit us, ms or s. @return 0 with *p set (other
+ * fields zero), or -1 with a message in err.
  */
-int app_dp_conf_check(const char *prog, const struct app_dp_conf *c);
+int app_fault_parse(const char *spec, struct tws_fault_params *p, char *err, size_t len);
+
+/*
+ * Check the address range fits its subnet (neither its network nor its
+ * broadcast address) and parse --fault. @return 0, or -1 after a message
+ * naming the option.
+ */
+int app_dp_conf_check(const char *prog, struct app_dp_conf *c);
 
 /* Is host-order @p ip inside the subnet of @p c, and not one of its addresses? */
 bool app_dp_is_neighbour(const struct app_dp_conf *c, uint32_t ip);
@@ -61,6 +73,7 @@ struct app_dp {
 	struct tws_net *net;
 	struct tws_stack *st;
 	struct tws_node *node;
+	struct tws_fault *fault;   /* NULL without --fault */
 	uint64_t tsc0;             /* the clock: start_us at tsc0 */
 	double us_per_tsc;
 	uint64_t start_us;
@@ -108,7 +121,8 @@ struct app_json;
  * Write an object "port" into @p j: the port's name and driver, what the
  * node moved (rx_frames, tx_frames, tx_dropped: frames the port did not
  * take), and the net layer's losses (rx_dropped, tx_bad, tx_no_route,
- * arp_unresolved, arp_queue_drops, arp_failed).
+ * arp_unresolved, arp_queue_drops, arp_failed); with --fault an object
+ * "fault" with the link's counters (TWS_FAULT_STATS).
  */
 void app_dp_json(struct app_json *j, const struct app_dp *d);
 

@@ -18,7 +18,8 @@ app_http_request(char *buf, uint32_t cap, uint32_t host, uint32_t size)
 
 	if (size < APP_HTTP_REQUEST_MIN || n < 0 || (uint32_t)n + tail > size || size > cap)
 		return 0;
-	memset(buf + n, 'x', size - (uint32_t)n - tail);
+	for (uint32_t j = 0; j < size - (uint32_t)n - tail; j++)
+		buf[n + j] = (char)('a' + j % 26);
 	memcpy(buf + size - tail, "\r\n\r\n", tail);
 	return size;
 }
@@ -47,8 +48,48 @@ app_http_response(char *buf, uint32_t cap, uint32_t body, bool close)
 		return 0;
 	response_head(buf, cap, body, close);
 	for (uint32_t i = 0; i < body; i++)
-		buf[head + i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+		buf[head + i] = (char)app_http_body_byte(i);
 	return head + body;
+}
+
+/*
+ * The state byte: bits 0-2, characters of "X-Pad: " matched (7: in the
+ * value); bits 3-7, in the value, the next letter expected (0..25).
+ */
+#define PAD_IN 7u
+
+int64_t
+app_http_pad_check(uint8_t *state, const uint8_t *buf, uint32_t len)
+{
+	static const char hdr[] = PAD_HDR;
+	uint8_t m = *state & 7u, next = *state >> 3;
+	int64_t checked = 0;
+
+	for (uint32_t i = 0; i < len; i++) {
+		uint8_t c = buf[i];
+
+		if (m == PAD_IN) {
+			if (c == '\r') {
+				m = 0;
+				continue;
+			}
+			if (c != 'a' + next)
+				return -1;
+			next = (uint8_t)(next == 25 ? 0 : next + 1);
+			checked++;
+			continue;
+		}
+		if (c == (uint8_t)hdr[m]) {
+			if (++m == sizeof(hdr) - 1) {
+				m = PAD_IN;
+				next = 0;
+			}
+		} else {
+			m = c == (uint8_t)hdr[0] ? 1 : 0;
+		}
+	}
+	*state = (uint8_t)(m | next << 3);
+	return checked;
 }
 
 int64_t

@@ -16,6 +16,26 @@
 #define APP_HTTP_REQUEST_MIN 64
 
 /*
+ * Payloads are patterns the receiver checks byte by byte, so data lost,
+ * duplicated or reordered anywhere between the two applications is seen
+ * (end-to-end verification under --fault). Byte i of a response body:
+ * a letter, a newline every 64. Byte j of the X-Pad value: 'a' + j % 26.
+ */
+static inline uint8_t
+app_http_body_byte(uint64_t i)
+{
+	return i % 64 == 63 ? '\n' : (uint8_t)('a' + i % 26);
+}
+
+/*
+ * Checks the X-Pad values of a request stream given piece by piece: each
+ * starts with 'a' and goes on through the alphabet, 'a' after 'z'. The
+ * state is one byte (0 at the start of the stream). @return Bytes of pad
+ * checked, or -1 at the first wrong one.
+ */
+int64_t app_http_pad_check(uint8_t *state, const uint8_t *buf, uint32_t len);
+
+/*
  * Write a GET for / to host @p host (host order IPv4) of exactly @p size
  * bytes (at least APP_HTTP_REQUEST_MIN), padded with an X-Pad header.
  * @return Bytes written, or 0 if @p cap is too small.

@@ -15,7 +15,7 @@
  * churn does not start with dropped SYNs; a server whose ARP goes unanswered
  * is given up after the net layer's retries, and its connections time out.
  * At --seconds (or SIGINT) no more
- * connections start; those in flight get DRAIN_US to finish, then are
+ * connections start; those in flight get --drain seconds to finish, then are
  * aborted and counted as timeouts. The run never waits on the peer beyond that.
  */
 #include <errno.h>
@@ -38,7 +38,6 @@
 
 #define PROG "tws-gen"
 #define BURST 64
-#define DRAIN_US 2000000
 #define LINK_WAIT_S 5.0
 #define RECV_CHUNK 16384
 /* Connections per second the TIME_WAIT capacity is sized for without --rate. */
@@ -54,13 +53,15 @@ static struct {
 	uint32_t rate;
 	uint32_t concurrency;
 	double seconds;
+	double drain;
 	uint32_t requests_per_conn;
 	uint32_t request_bytes;
 	uint32_t close;
 	const char *json;
 	const char *csv;
 	const char *plot;
-} opt = { .concurrency = 256, .seconds = 10, .requests_per_conn = 1, .request_bytes = 100 };
+} opt = { .concurrency = 256, .seconds = 10, .drain = 2, .requests_per_conn = 1,
+	  .request_bytes = 100 };
 
 static const struct app_opt gen_opts[] = {
 	{ .name = "server", .type = APP_OPT_ENDPOINTS, .off = offsetof(typeof(opt), servers),
@@ -75,6 +76,9 @@ static const struct app_opt gen_opts[] = {
 	{ .name = "seconds", .type = APP_OPT_SECONDS, .off = offsetof(typeof(opt), seconds),
 	  .min = 100, .max = 86400, .metavar = "S", .def = "10",
 	  .help = "how long connections are started" },
+	{ .name = "drain", .type = APP_OPT_SECONDS, .off = offsetof(typeof(opt), drain),
+	  .min = 100, .max = 3600, .metavar = "S", .def = "2",
+	  .help = "then how long those in flight get to finish (more under --fault)" },
 	{ .name = "requests-per-conn", .type = APP_OPT_U32,
 	  .off = offsetof(typeof(opt), requests_per_conn), .min = 1, .max = 1000000,
 	  .metavar = "N", .def = "1", .help = "requests on each connection, one after the other" },
@@ -105,6 +109,7 @@ static const struct app_opt_table tables[] = {
 	X(timeout,        "retransmissions gave up, or still unfinished at the end") \
 	X(refused,        "the server refused the connection (RST to the SYN)") \
 	X(data,           "response not 200, without Content-Length, too long, or cut short") \
+	X(corrupt,        "response body not the server's pattern: data lost, duplicated or reordered") \
 	X(other,          "connect failed otherwise (table full, no mbuf)")
 
 enum {
@@ -157,6 +162,7 @@ static struct {
 	bool warm;
 	char **req;                /* the request of each server */
 	uint64_t started, connections, requests;
+	uint64_t bytes_verified;   /* response body bytes checked against the pattern */
 	uint64_t err[ERR_COUNT];
 	struct app_hist lat_connect, lat_request;
 } g;
@@ -326,7 +332,16 @@ read_response(struct slot *s)
 			}
 
 			uint64_t take = RTE_MIN(s->body_left, (uint64_t)(len - pos));
+			uint64_t at = s->resp.content_length - s->body_left;
 
+			for (uint64_t i = 0; i < take; i++) {
+				if (buf[pos + i] != app_http_body_byte(at + i)) {
+					tws_abort(s->conn);
+					slot_free(s, ERR_corrupt);
+					return false;
+				}
+			}
+			g.bytes_verified += take;
 			pos += (uint32_t)take;
 			s->body_left -= take;
 			if (s->body_left == 0) {
@@ -471,15 +486,37 @@ start_connects(uint64_t t_start)
 	}
 }
 
-/* Abort what is still in flight at the end: each counts as a timeout. */
+/*
+ * Abort what is still in flight at the end: each counts as a timeout. The
+ * first few are described on stderr (where each stood), so a stall can be
+ * told from a slow peer.
+ */
 static void
 abort_inflight(void)
 {
+	static const char *const phases[] = { "connecting", "request", "await_fin", "closing" };
+	unsigned int shown = 0;
+
 	for (uint32_t i = 0; i < opt.concurrency; i++) {
 		struct slot *s = &g.slots[i];
 
 		if (!s->in_use)
 			continue;
+
+		struct tws_conn_info ci;
+		const struct tws_tuple *t = tws_conn_tuple(s->conn);
+
+		tws_conn_info_get(s->conn, &ci);
+		if (shown++ < 8)
+			fprintf(stderr, PROG ": unfinished at the end: port %u %s, %s, request %u/%u "
+				"(%u of %u bytes queued), body left %" PRIu64 "; snd una %u nxt %u max "
+				"%u unsent %u unacked %u, rcv nxt %u wnd %u, peer wnd %u, rto %u ms, "
+				"retransmits %u\n", rte_be_to_cpu_16(t->lport),
+				tws_tcp_state_name(ci.state), phases[s->phase], s->reqs_done + 1,
+				opt.requests_per_conn, s->req_off, opt.request_bytes, s->body_left,
+				ci.snd_una - ci.iss, ci.snd_nxt - ci.iss, ci.snd_max - ci.iss, ci.unsent,
+				ci.unacked, ci.rcv_nxt - ci.irs, ci.rcv_wnd, ci.snd_wnd, ci.rto_ms,
+				ci.retransmits);
 		tws_abort(s->conn);
 		slot_free(s, ERR_timeout);
 	}
@@ -567,6 +604,7 @@ summary_json(FILE *f, double secs, const struct tws_stack_stats *ss, uint64_t tw
 	app_json_u64(&j, "connections", g.connections);
 	app_json_u64(&j, "started", g.started);
 	app_json_u64(&j, "requests", g.requests);
+	app_json_u64(&j, "bytes_verified", g.bytes_verified);
 	app_json_obj(&j, "errors");
 	app_json_u64(&j, "total", errors_total());
 	for (unsigned int i = 0; i < ERR_COUNT; i++)
@@ -645,7 +683,7 @@ run(FILE *csv)
 		g.now = app_dp_now_us(&g.dp);
 		if (starting && (g.now >= end || app_stop_requests > 0)) {
 			starting = false;
-			drain_end = g.now + DRAIN_US;
+			drain_end = g.now + (uint64_t)(opt.drain * 1e6);
 		}
 		if (starting)
 			start_connects(t_start);
@@ -708,7 +746,7 @@ check_servers(void)
 static uint32_t
 tw_capacity(const struct tws_tcp_knobs *k)
 {
-	double life = RTE_MIN(opt.seconds + DRAIN_US / 1e6, k->tw_timeout_ms / 1000.0);
+	double life = RTE_MIN(opt.seconds + opt.drain, k->tw_timeout_ms / 1000.0);
 	double n = (opt.rate > 0 ? opt.rate : CPS_ESTIMATE) * life + 65536;
 
 	return n > TW_DEFAULT_MAX ? TW_DEFAULT_MAX : (uint32_t)n;

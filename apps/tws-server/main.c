@@ -70,7 +70,8 @@ static const struct app_opt_table tables[] = {
 #define SERVER_ERRORS(X) \
 	X(reset,   "reset by the client before its response was queued") \
 	X(timeout, "given up after retransmissions") \
-	X(send,    "tws_send() refused the response")
+	X(send,    "tws_send() refused the response") \
+	X(corrupt, "request bytes not the pattern tws-gen sends: data lost, duplicated or reordered")
 
 enum {
 #define X_ENUM(n, d) ERR_ ## n,
@@ -90,6 +91,7 @@ static struct {
 	char *resp;            /* the response, head and body */
 	uint32_t resp_len;
 	uint64_t accepted, closed, aborted_by_client, requests, responses;
+	uint64_t bytes_verified;   /* X-Pad bytes checked against the pattern */
 	uint64_t err[ERR_COUNT];
 } srv;
 
@@ -97,7 +99,8 @@ static struct {
  * A connection's state lives in its udata word: no allocation per
  * connection. Bits 0-2: how much of "\r\n\r\n" matched; 3: the peer closed
  * (close once every response is queued); 4: we closed; 5: a response was
- * queued; 8-23: responses owed; 24-63: bytes of the first owed one queued.
+ * queued; 8-23: responses owed; 24-50: bytes of the first owed one queued
+ * (its head and RESPONSE_MAX = 2^26 of body); 56-63: the X-Pad checker (app_http_pad_check()).
  */
 #define ST_MATCH_MASK UINT64_C(0x7)
 #define ST_PEER_CLOSED (UINT64_C(1) << 3)
@@ -106,6 +109,10 @@ static struct {
 #define ST_OWED_SHIFT 8
 #define ST_OWED_MASK (UINT64_C(0xffff) << ST_OWED_SHIFT)
 #define ST_OFF_SHIFT 24
+#define ST_OFF_MASK (UINT64_C(0x7ffffff) << ST_OFF_SHIFT)
+#define ST_PAD_SHIFT 56
+#define ST_PAD_MASK (UINT64_C(0xff) << ST_PAD_SHIFT)
+_Static_assert(RESPONSE_MAX + 4096 <= (ST_OFF_MASK >> ST_OFF_SHIFT), "a response offset fits its bits");
 
 static inline uint64_t
 st_owed(uint64_t s)
@@ -117,7 +124,7 @@ st_owed(uint64_t s)
 static uint64_t
 serve(struct tws_conn *c, uint64_t s)
 {
-	uint64_t owed = st_owed(s), off = s >> ST_OFF_SHIFT;
+	uint64_t owed = st_owed(s), off = (s & ST_OFF_MASK) >> ST_OFF_SHIFT;
 
 	while (owed > 0 && !(s & ST_CLOSED)) {
 		int r = tws_send(c, srv.resp + off, (uint32_t)(srv.resp_len - off));
@@ -136,7 +143,7 @@ serve(struct tws_conn *c, uint64_t s)
 		srv.responses++;
 		s |= ST_SERVED;
 	}
-	s = (s & (ST_MATCH_MASK | ST_PEER_CLOSED | ST_CLOSED | ST_SERVED)) |
+	s = (s & (ST_MATCH_MASK | ST_PEER_CLOSED | ST_CLOSED | ST_SERVED | ST_PAD_MASK)) |
 	    (owed << ST_OWED_SHIFT) | (off << ST_OFF_SHIFT);
 	if (owed == 0 && !(s & ST_CLOSED) &&
 	    ((s & ST_PEER_CLOSED) || (opt.close == CLOSE_SERVER && (s & ST_SERVED)))) {
@@ -146,7 +153,11 @@ serve(struct tws_conn *c, uint64_t s)
 	return s;
 }
 
-/* Read what arrived; every request head ending in it is owed a response. */
+/*
+ * Read what arrived; every request head ending in it is owed a response.
+ * @return the new state, or UINT64_MAX: the bytes are not what was sent
+ * (counted, the connection aborted).
+ */
 static uint64_t
 read_requests(struct tws_conn *c, uint64_t s)
 {
@@ -156,8 +167,15 @@ read_requests(struct tws_conn *c, uint64_t s)
 	while ((r = tws_recv(c, buf, sizeof(buf))) > 0) {
 		uint32_t pos = 0;
 		uint8_t match = (uint8_t)(s & ST_MATCH_MASK);
-		int64_t end;
+		uint8_t pad = (uint8_t)(s >> ST_PAD_SHIFT);
+		int64_t end, ok = app_http_pad_check(&pad, buf, (uint32_t)r);
 
+		if (ok < 0) {
+			srv.err[ERR_corrupt]++;
+			tws_abort(c);
+			return UINT64_MAX;
+		}
+		srv.bytes_verified += (uint64_t)ok;
 		while (pos < (uint32_t)r &&
 		       (end = app_http_head_end(&match, buf + pos, (uint32_t)r - pos)) >= 0) {
 			pos += (uint32_t)end;
@@ -165,7 +183,7 @@ read_requests(struct tws_conn *c, uint64_t s)
 			if (!(s & ST_CLOSED) && st_owed(s) < 0xffff)
 				s += UINT64_C(1) << ST_OWED_SHIFT;
 		}
-		s = (s & ~ST_MATCH_MASK) | match;
+		s = (s & ~(ST_MATCH_MASK | ST_PAD_MASK)) | match | (uint64_t)pad << ST_PAD_SHIFT;
 	}
 	return s;
 }
@@ -183,7 +201,10 @@ on_event(struct tws_stack *st, const struct tws_event *ev, void *arg)
 		s = 0; /* the udata was the listener's */
 		break;
 	case TWS_EV_DATA:
-		s = serve(ev->conn, read_requests(ev->conn, s));
+		s = read_requests(ev->conn, s);
+		if (s == UINT64_MAX)
+			return; /* aborted: the handle is gone */
+		s = serve(ev->conn, s);
 		break;
 	case TWS_EV_SENT:
 		s = serve(ev->conn, s);
@@ -248,6 +269,7 @@ summary(FILE *f, bool json, double secs, const struct tws_stack_stats *ss, uint6
 	app_json_u64(&j, "aborted_by_client", srv.aborted_by_client);
 	app_json_u64(&j, "requests", srv.requests);
 	app_json_u64(&j, "responses", srv.responses);
+	app_json_u64(&j, "bytes_verified", srv.bytes_verified);
 	app_json_obj(&j, "errors");
 	app_json_u64(&j, "total", errors_total());
 	for (unsigned int i = 0; i < ERR_COUNT; i++)

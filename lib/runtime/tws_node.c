@@ -22,6 +22,7 @@ struct tws_node {
 	uint16_t burst;
 	struct tws_net *net;
 	struct tws_stack *stack;
+	struct tws_fault *fault;
 	struct tws_node_stats st;
 };
 
@@ -46,6 +47,7 @@ tws_node_create(const struct tws_node_params *p)
 	n->burst = p->burst != 0 ? p->burst : 32;
 	n->net = p->net;
 	n->stack = p->stack;
+	n->fault = p->fault;
 	return n;
 }
 
@@ -56,8 +58,8 @@ tws_node_free(struct tws_node *n)
 }
 
 /* Hand frames to the port; what it does not take is freed and counted. */
-static unsigned int
-node_send(struct tws_node *n, struct rte_mbuf **f, uint16_t nb)
+static void
+port_send(struct tws_node *n, struct rte_mbuf **f, uint16_t nb)
 {
 	uint16_t sent = nb > 0 ? rte_eth_tx_burst(n->port_id, n->queue, f, nb) : 0;
 
@@ -66,6 +68,19 @@ node_send(struct tws_node *n, struct rte_mbuf **f, uint16_t nb)
 		n->st.tx_dropped += nb - sent;
 	}
 	n->st.tx_frames += sent;
+}
+
+/* Frames to the wire, through the fault link if there is one. @return nb. */
+static unsigned int
+node_send(struct tws_node *n, struct rte_mbuf **f, uint16_t nb, uint64_t now_us)
+{
+	if (n->fault != NULL) {
+		struct rte_mbuf *out[2 * NODE_BURST_MAX + TWS_FAULT_RELEASE_MAX];
+
+		port_send(n, out, tws_fault_apply(n->fault, f, nb, out, now_us));
+	} else {
+		port_send(n, f, nb);
+	}
 	return nb;
 }
 
@@ -97,14 +112,21 @@ tws_node_poll(struct tws_node *n, uint64_t now_us)
 	tws_stack_poll(n->stack, now_us);
 	tws_net_poll(n->net, now_us);
 
+	/* Held frames now due leave first. */
+	if (n->fault != NULL) {
+		while ((k = tws_fault_poll(n->fault, pkts, n->burst, now_us)) > 0) {
+			port_send(n, pkts, k);
+			work += k;
+		}
+	}
 	/* The net layer's own frames first: packets released by an ARP reply keep their order. */
 	while ((k = tws_net_tx_burst(n->net, pkts, n->burst)) > 0)
-		work += node_send(n, pkts, k);
+		work += node_send(n, pkts, k, now_us);
 	while ((nb = tws_stack_tx_burst(n->stack, pkts, n->burst)) > 0) {
 		k = tws_net_tx(n->net, pkts, nb, pkts, now_us);
-		work += node_send(n, pkts, k);
+		work += node_send(n, pkts, k, now_us);
 		while ((k = tws_net_tx_burst(n->net, pkts, n->burst)) > 0)
-			work += node_send(n, pkts, k);
+			work += node_send(n, pkts, k, now_us);
 	}
 	return work;
 }

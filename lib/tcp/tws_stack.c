@@ -1512,6 +1512,13 @@ conn_input(struct tws_conn *c, struct rte_mbuf *m, const struct tws_seg_info *si
 			} else { /* the new part (skip == len: only the FIN) */
 				off += skip;
 				len -= skip;
+				/*
+				 * A retransmission of what we have (our ACK was lost):
+				 * ACK at once, as Linux's tcp_data_queue() does, or the
+				 * sender retransmits it forever.
+				 */
+				if (len == 0)
+					c->flags |= CF_ACK_NOW;
 			}
 			seq = c->rcv_nxt;
 		}

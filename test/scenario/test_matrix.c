@@ -1378,6 +1378,63 @@ test_ooo_queue(void)
 	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
 }
 
+/*
+ * A retransmission of data already received and not yet acknowledged (our
+ * delayed ACK, or an ACK that was lost) is ACKed at once, as Linux's
+ * tcp_data_queue() does: an exact duplicate ending at RCV.NXT, and one
+ * ending before it. Without that ACK the sender retransmits the same
+ * segment until it gives up (seen under 5 % loss: test_faults).
+ */
+static void
+test_dup_data_acked_at_once(void)
+{
+	x_reset(&X);
+
+	unsigned int base = x_pool_avail();
+	const uint16_t cport = 50001;
+	struct tws_tcp_knobs k;
+	struct xc srv = { 0 };
+	struct h_seg s[64];
+	static uint8_t data[2896];
+	uint32_t ts = 1000, irs = 5000;
+
+	h_knobs(&k);
+	CHECK(x_init(&X, &k, &k, T0, 0) == 0);
+	srv.side = 1;
+	srv.cport = cport;
+	srv.rx_expect = sizeof(data);
+	x_add(&X, &srv);
+	for (unsigned int i = 0; i < sizeof(data); i++)
+		data[i] = x_pattern(i);
+	CHECK(peer_send(cport, TWS_TCP_SYN, irs, 0, ts, 0, NULL, 0) == -1);
+	CHECK(peer_take(s, 64, NULL, NULL, 0) == 1 && s[0].flags == (TWS_TCP_SYN | TWS_TCP_ACK));
+
+	uint32_t iss = s[0].seq, b_ts = s[0].tsval;
+
+	CHECK(peer_send(cport, TWS_TCP_ACK, irs + 1, iss + 1, ++ts, b_ts, NULL, 0) == -1);
+	CHECK(srv.opened && peer_take(s, 64, NULL, NULL, 0) == 0);
+
+	/* One full segment; its ACK is lost (taken off the wire). */
+	CHECK(peer_send(cport, TWS_TCP_ACK, irs + 1, iss + 1, ++ts, b_ts, data, 1448) == -1);
+	x_at(&X, T0 + 100 * MS); /* past the delayed ACK */
+	peer_take(s, 64, NULL, NULL, 0);
+	/* The same segment again (retransmitted): an ACK at once. */
+	CHECK(peer_send(cport, TWS_TCP_ACK, irs + 1, iss + 1, ++ts, b_ts, data, 1448) == -1);
+	CHECKF(peer_take(s, 64, NULL, NULL, 0) == 1 && s[0].flags == TWS_TCP_ACK &&
+	       s[0].ack == irs + 1 + 1448 && s[0].len == 0, "%s", h_fmt(&s[0]));
+	/* The next segment, then a copy of the first (ending before RCV.NXT): ACKed too. */
+	x_at(&X, T0 + 1000 * MS);
+	CHECK(peer_send(cport, TWS_TCP_ACK, irs + 1 + 1448, iss + 1, ++ts, b_ts, data + 1448,
+			1448) == -1);
+	peer_take(s, 64, NULL, NULL, 0);
+	CHECK(peer_send(cport, TWS_TCP_ACK, irs + 1, iss + 1, ++ts, b_ts, data, 1448) == -1);
+	CHECKF(peer_take(s, 64, NULL, NULL, 0) == 1 && s[0].ack == irs + 1 + 2896, "%s",
+	       h_fmt(&s[0]));
+	CHECK(srv.rx_got == sizeof(data) && srv.rx_bad == 0);
+	x_free(&X);
+	CHECKF(x_pool_avail() == base, "pool %u, was %u", x_pool_avail(), base);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1399,6 +1456,7 @@ main(int argc, char **argv)
 		TWS_TEST(test_rto_data_backoff),
 		TWS_TEST(test_seq_wrap_stacks),
 		TWS_TEST(test_seq_wrap_scripted),
+		TWS_TEST(test_dup_data_acked_at_once),
 		TWS_TEST(test_ooo_queue),
 	};
 
