@@ -10,7 +10,7 @@ TWS_BUILD=${TWS_BUILD:-$TWS_ROOT/build}
 TWS_PKGS=(gcc libc6-dev pkg-config meson ninja-build python3
 	dpdk libdpdk-dev libnuma-dev libsodium-dev
 	gnuplot-nox	# tws-memcost --plot, tws-gen --plot
-	iproute2 ethtool curl procps nftables	# interop: namespaces, veth offloads, a kernel client, sysctl, dropped segments
+	iproute2 ethtool curl procps nftables tcpdump	# interop: namespaces, veth offloads, a kernel client, sysctl, dropped segments, captures
 	clang libclang-rt-14-dev)	# scripts/fuzz: libFuzzer, ASan, UBSan
 
 tws_log() { printf '==> %s\n' "$*" >&2; }

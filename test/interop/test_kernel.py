@@ -9,6 +9,7 @@ removed on exit, also on failure, by name (namespaces) and PID (the server).
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -59,12 +60,19 @@ def teardown(procs):
 
 
 def run_server(d, *args):
-    """tws-server in the twstack namespace; returns (process, path of its JSON)."""
+    """tws-server in the twstack namespace; returns (process, path of its JSON).
+
+    Its telemetry socket is on (a file prefix of our own): stop_server() reads the
+    stack's live counters through it to stop the server only once it is idle.
+    """
     sj = os.path.join(d, "server.json")
+    prefix = f"{TAG}-{time.monotonic_ns()}"
     p = subprocess.Popen(["ip", "netns", "exec", NS_T, SERVER, "--vdev=net_af_packet0,iface=vt",
+                          "--telemetry", "--file-prefix", prefix,
                           "--", "--port", "net_af_packet0", "--addr", "198.18.0.1/24",
                           "--listen", "80", "--seconds", "30", "--json", sj, *args],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.telemetry = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         line = p.stdout.readline()
@@ -73,7 +81,35 @@ def run_server(d, *args):
     return p, sj
 
 
-def stop_server(p, sj):
+def server_stats(p):
+    """The running tws-server's stack counters (/tws/stats over DPDK telemetry)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.settimeout(5)
+        s.connect(p.telemetry)
+        s.recv(16384)                       # the greeting: version, pid, max_output_len
+        s.send(b"/tws/stats")
+        return json.loads(s.recv(65536))["/tws/stats"]
+
+
+def wait_server(p, until, timeout=10):
+    """Poll the server's counters until until(stats) holds; the last stats either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = server_stats(p)
+        if until(st) or time.monotonic() > deadline:
+            return st
+        time.sleep(0.02)
+
+
+def stop_server(p, sj, until=lambda st: st["conns"] == 0):
+    """SIGINT tws-server once until(its live counters) holds (by default: no connection is
+    left, i.e. every last FIN/ACK on the wire has been processed), or after 10 s anyway
+    (the caller's assertions on the JSON then say what was missing); its JSON summary."""
+    if until is not None and p.poll() is None:
+        try:
+            wait_server(p, until)
+        except OSError:
+            pass                            # no telemetry: the JSON still tells
     p.send_signal(2)
     p.wait(timeout=15)
     return json.load(open(sj))
@@ -153,13 +189,16 @@ def IS2_server_time_wait_replaced_by_the_kernels_next_syn():
             teardown(procs)
 
 
-# An HTTP/1.1 keep-alive server for the kernel side: it never closes first.
+# An HTTP/1.1 keep-alive server for the kernel side: it never closes first. Its body is
+# tws-server's pattern (app_http_body_byte(): 'a' + i % 26, a newline every 64th byte),
+# which tws-gen checks byte by byte.
 KERNEL_SERVER = r"""
 import http.server, socketserver
+BODY = bytes(10 if i % 64 == 63 else 97 + i % 26 for i in range(100))
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
-        body = b"x" * 100
+        body = BODY
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
