@@ -695,9 +695,13 @@ struct tws_connect_params {
  * Open a connection: pick a local port (or take params->lport), send SYN.
  * The CONNECTED event follows when the handshake completes.
  *
+ * No mbuf (or transmit queue room) for the SYN is not an error: it is
+ * counted (tx_no_mbuf, tx_queue_full) and the SYN goes out when the
+ * retransmission timer fires, as a lost SYN would.
+ *
  * @return 0 with *conn set; -EADDRNOTAVAIL: no usable local port (counted
  *   in addr_not_avail); -EADDRINUSE: the explicit lport is taken; -ENOSPC:
- *   connection table full; -ENOBUFS: no mbuf for the SYN; -EINVAL.
+ *   connection table full (conn_table_full); -EINVAL.
  */
 int tws_connect(struct tws_stack *st, const struct tws_connect_params *p,
 		struct tws_conn **conn);

@@ -1925,6 +1925,10 @@ conn_timeout(struct tws_conn *c)
 			/* Nothing in flight, something to send: an earlier send found no mbuf. */
 			conn_output(c);
 			return;
+		} else if (c->flags & CF_WANT_SENT) {
+			/* tws_send() found no mbuf with nothing queued: let the application retry. */
+			c->flags &= ~CF_WANT_SENT;
+			ev_push(st, c, TWS_EV_SENT, 0, false);
 		}
 	}
 	timer_update(st, c);
@@ -2184,8 +2188,14 @@ tws_send(struct tws_conn *c, const void *buf, uint32_t len)
 		done += n;
 	}
 	c->sq_len += done;
-	if (done < len)
+	if (done < len) {
 		c->flags |= CF_WANT_SENT;
+		if (c->sq_len == 0 && c->rto_at == 0) {
+			/* No mbuf and nothing queued: no ACK will bring the SENT, the timer must. */
+			c->rto_at = st->now_ms + c->rto_ms;
+			timer_update(st, c);
+		}
+	}
 	if (done > 0)
 		conn_output(c);
 	return (int)done;
