@@ -303,6 +303,7 @@ app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 
 	tws_table_stats_get(tws_stack_table(d->st), &ts);
 	d->max_tw = p->knobs.max_tw;
+	d->max_conns = p->max_conns;
 	d->tw_bytes_per_entry = ((double)ts.tw_log_bytes + (double)ts.index_bytes * d->max_tw /
 				 ((double)d->max_tw + p->max_conns)) / d->max_tw;
 	return 0;
@@ -341,6 +342,37 @@ app_dp_link_wait(struct app_dp *d, double seconds)
 	return up;
 }
 
+unsigned int
+app_dp_describe_open(FILE *f, const char *prog, const struct app_dp *d, unsigned int max)
+{
+	const struct tws_table *t = tws_stack_table(d->st);
+	struct tws_table_stats ts;
+	unsigned int n = 0;
+
+	tws_table_stats_get(t, &ts);
+	for (uint32_t i = 0; n < ts.conns && i < d->max_conns; i++) {
+		const struct tws_conn *c = tws_table_conn_at(t, i);
+		struct tws_conn_info ci;
+		char a[16];
+
+		if (c == NULL)
+			continue;
+		if (n++ >= max)
+			continue;
+		tws_conn_info_get(c, &ci);
+		fprintf(f, "%s: open at the end: %s:%u %s; snd una %u nxt %u max %u unsent %u "
+			"unacked %u, rcv nxt %u wnd %u, peer wnd %u, rto %u ms, retransmits %u\n",
+			prog, app_ip_str(rte_be_to_cpu_32(tws_conn_tuple(c)->raddr), a),
+			rte_be_to_cpu_16(tws_conn_tuple(c)->rport), tws_tcp_state_name(ci.state),
+			ci.snd_una - ci.iss, ci.snd_nxt - ci.iss, ci.snd_max - ci.iss, ci.unsent,
+			ci.unacked, ci.rcv_nxt - ci.irs, ci.rcv_wnd, ci.snd_wnd, ci.rto_ms,
+			ci.retransmits);
+	}
+	if (n > max)
+		fprintf(f, "%s: open at the end: %u more\n", prog, n - max);
+	return n;
+}
+
 void
 app_dp_json(struct app_json *j, const struct app_dp *d)
 {
@@ -361,6 +393,8 @@ app_dp_json(struct app_json *j, const struct app_dp *d)
 	app_json_u64(j, "arp_unresolved", nt.arp_unresolved);
 	app_json_u64(j, "arp_queue_drops", nt.arp_queue_drops);
 	app_json_u64(j, "arp_failed", nt.arp_failed);
+	app_json_u64(j, "mbufs", d->mp->size);
+	app_json_u64(j, "mbufs_in_use", rte_mempool_in_use_count(d->mp));
 	app_json_end(j);
 	if (d->fault != NULL) {
 		struct tws_fault_stats fs;

@@ -78,6 +78,7 @@ struct app_dp {
 	double us_per_tsc;
 	uint64_t start_us;
 	uint32_t max_tw;
+	uint32_t max_conns;
 	double tw_bytes_per_entry; /* TIME_WAIT log and its share of the index, per entry */
 };
 
@@ -108,6 +109,15 @@ void app_dp_free(struct app_dp *d);
  */
 bool app_dp_link_wait(struct app_dp *d, double seconds);
 
+/*
+ * Describe up to @p max live connections on @p f (state, sequence numbers
+ * relative to the ISNs, queues, windows, RTO, retransmissions), one line
+ * each, as "<prog>: open at the end: ...", and how many there were.
+ * @return Live connections.
+ */
+unsigned int app_dp_describe_open(FILE *f, const char *prog, const struct app_dp *d,
+				  unsigned int max);
+
 /* The clock of the poll loop, microseconds. */
 static inline uint64_t
 app_dp_now_us(const struct app_dp *d)
@@ -121,7 +131,8 @@ struct app_json;
  * Write an object "port" into @p j: the port's name and driver, what the
  * node moved (rx_frames, tx_frames, tx_dropped: frames the port did not
  * take), and the net layer's losses (rx_dropped, tx_bad, tx_no_route,
- * arp_unresolved, arp_queue_drops, arp_failed); with --fault an object
+ * arp_unresolved, arp_queue_drops, arp_failed), the pool's size and the
+ * mbufs in use when written (mbufs, mbufs_in_use); with --fault an object
  * "fault" with the link's counters (TWS_FAULT_STATS).
  */
 void app_dp_json(struct app_json *j, const struct app_dp *d);

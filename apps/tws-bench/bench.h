@@ -26,6 +26,7 @@ struct bench_cmd {
 extern const struct bench_cmd bench_timer_cmd;
 extern const struct bench_cmd bench_table_cmd;
 extern const struct bench_cmd bench_tcp_cmd;
+extern const struct bench_cmd bench_flood_cmd;
 extern const struct bench_cmd bench_linux_cmd;
 
 /*

@@ -21,7 +21,8 @@
 #include "bench.h"
 
 static const struct bench_cmd *const cmds[] = { &bench_timer_cmd, &bench_table_cmd,
-								 &bench_tcp_cmd, &bench_linux_cmd };
+								 &bench_tcp_cmd, &bench_flood_cmd,
+								 &bench_linux_cmd };
 
 static void
 usage(FILE *f)

@@ -18,6 +18,7 @@
  * connections start; those in flight get --drain seconds to finish, then are
  * aborted and counted as timeouts. The run never waits on the peer beyond that.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -25,7 +26,10 @@
 #include <unistd.h>
 
 #include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_lcore.h>
+#include <rte_random.h>
 
 #include "app_dp.h"
 #include "app_hist.h"
@@ -43,6 +47,9 @@
 /* Connections per second the TIME_WAIT capacity is sized for without --rate. */
 #define CPS_ESTIMATE 1500000
 #define TW_DEFAULT_MAX (1u << 23)
+/* Source addresses of the SYN flood without --flood-from: those right after ours. */
+#define FLOOD_DEFAULT_ADDRS 16u
+#define FLOOD_MAX_ADDRS 65536u
 
 enum close_kind { CLOSE_FIN, CLOSE_RST };
 
@@ -54,12 +61,15 @@ static struct {
 	uint32_t concurrency;
 	double seconds;
 	double drain;
+	double linger;
 	uint32_t requests_per_conn;
 	uint32_t request_bytes;
 	uint32_t close;
 	const char *json;
 	const char *csv;
 	const char *plot;
+	uint32_t syn_flood;
+	const char *flood_from;
 } opt = { .concurrency = 256, .seconds = 10, .drain = 2, .requests_per_conn = 1,
 	  .request_bytes = 100 };
 
@@ -79,6 +89,10 @@ static const struct app_opt gen_opts[] = {
 	{ .name = "drain", .type = APP_OPT_SECONDS, .off = offsetof(typeof(opt), drain),
 	  .min = 100, .max = 3600, .metavar = "S", .def = "2",
 	  .help = "then how long those in flight get to finish (more under --fault)" },
+	{ .name = "linger", .type = APP_OPT_SECONDS, .off = offsetof(typeof(opt), linger),
+	  .min = 0, .max = 3600000, .metavar = "S", .def = "0",
+	  .help = "then keep the port polled S seconds more, or until SIGINT, so our TIME_WAIT "
+		  "entries answer a server's retransmitted FIN (its ACK lost near the end)" },
 	{ .name = "requests-per-conn", .type = APP_OPT_U32,
 	  .off = offsetof(typeof(opt), requests_per_conn), .min = 1, .max = 1000000,
 	  .metavar = "N", .def = "1", .help = "requests on each connection, one after the other" },
@@ -95,6 +109,12 @@ static const struct app_opt gen_opts[] = {
 	{ .name = "plot", .type = APP_OPT_STR, .off = offsetof(typeof(opt), plot),
 	  .metavar = "FILE.png", .def = "",
 	  .help = "plot connections/s and TIME_WAIT entries over time (needs gnuplot)" },
+	{ .name = "syn-flood", .type = APP_OPT_U32, .off = offsetof(typeof(opt), syn_flood),
+	  .min = 0, .max = 10000000, .metavar = "R", .def = "0: none",
+	  .help = "also send R spoofed SYNs/s to the servers (a SYN flood) during the churn" },
+	{ .name = "flood-from", .type = APP_OPT_STR, .off = offsetof(typeof(opt), flood_from),
+	  .metavar = "A/N", .def = "the 16 after --addrs",
+	  .help = "the flood's sources: N addresses from A, on our subnet, used by nobody" },
 };
 
 static const struct app_opt_table tables[] = {
@@ -487,6 +507,90 @@ start_connects(uint64_t t_start)
 }
 
 /*
+ * The SYN flood (--syn-flood): SYNs from source addresses nobody on the
+ * link has, random ports and ISNs, built here as IPv4 packets and sent
+ * through the net layer (Ethernet, the server's MAC) and the port, beside
+ * the churn and past any --fault link. The server's SYN-ACKs go to
+ * addresses no one answers ARP for, so what it queues stays in SYN_RCVD.
+ */
+static struct {
+	uint32_t from;         /* first source address, host order */
+	uint32_t n;            /* source addresses */
+	uint64_t t0;           /* when it started: once the warm-up is over */
+	uint64_t next;         /* round-robin over the servers */
+	uint64_t sent;         /* frames the port took */
+	uint64_t dropped;      /* not sent: no mbuf, no route or ARP, port ring full */
+} fl;
+
+/* A SYN as a Linux client sends it; checksums asked of the port (the net layer fills them without). */
+static void
+syn_build(struct rte_mbuf *m, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+	  uint32_t isn, uint32_t tsval)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	const struct tws_seg_out o = {
+		.sport = rte_cpu_to_be_16(sport), .dport = rte_cpu_to_be_16(dport), .seq = isn,
+		.flags = TWS_TCP_SYN, .window = 64240, .has_ts = true, .tsval = tsval,
+		.syn = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7,
+			 .sack_ok = true },
+	};
+	int hl = tws_tcp_write_header(ip + 1, TWS_TCP_HDR_MAX, &o);
+	uint16_t tot = (uint16_t)(sizeof(*ip) + (unsigned int)hl);
+
+	*ip = (struct rte_ipv4_hdr){
+		.version_ihl = RTE_IPV4_VHL_DEF, .total_length = rte_cpu_to_be_16(tot),
+		.packet_id = (rte_be16_t)isn, .fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG),
+		.time_to_live = 64, .next_proto_id = IPPROTO_TCP, .src_addr = rte_cpu_to_be_32(saddr),
+		.dst_addr = rte_cpu_to_be_32(daddr),
+	};
+	m->data_len = tot;
+	m->pkt_len = tot;
+	m->l2_len = 0;
+	m->l3_len = sizeof(*ip);
+	m->l4_len = (uint64_t)hl;
+	m->packet_type = RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+	((struct rte_tcp_hdr *)(ip + 1))->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+}
+
+/* Send the spoofed SYNs due by now, a burst at most per call. */
+static void
+flood_send(void)
+{
+	struct rte_mbuf *m[BURST];
+
+	if (fl.t0 == 0)
+		fl.t0 = g.now;
+
+	uint64_t due = (uint64_t)((double)(g.now - fl.t0) * opt.syn_flood / 1e6) + 1;
+	uint64_t done = fl.sent + fl.dropped;
+	unsigned int n = due > done ? (unsigned int)RTE_MIN(due - done, (uint64_t)BURST) : 0;
+
+	if (n == 0)
+		return;
+	if (rte_pktmbuf_alloc_bulk(g.dp.mp, m, n) != 0) {
+		fl.dropped += n;
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t r = rte_rand();
+		uint32_t srv = (uint32_t)(fl.next++ % opt.servers.n);
+
+		syn_build(m[i], fl.from + (uint32_t)(r % fl.n), opt.servers.e[srv].ip,
+			  (uint16_t)(1024 + (r >> 20) % 64512), opt.servers.e[srv].port,
+			  (uint32_t)(r >> 32), (uint32_t)(g.now / 1000));
+	}
+
+	uint16_t nf = tws_net_tx(g.dp.net, m, (uint16_t)n, m, g.now);
+	uint16_t tx = rte_eth_tx_burst(g.dp.port_id, 0, m, nf);
+
+	if (tx < nf)
+		rte_pktmbuf_free_bulk(m + tx, (unsigned int)(nf - tx));
+	fl.sent += tx;
+	fl.dropped += n - tx;
+}
+
+/*
  * Abort what is still in flight at the end: each counts as a timeout. The
  * first few are described on stderr (where each stood), so a stall can be
  * told from a slow peer.
@@ -621,6 +725,13 @@ summary_json(FILE *f, double secs, const struct tws_stack_stats *ss, uint64_t tw
 	app_json_u64(&j, "tw_overflow", ss->tw_overflow);
 	app_json_u64(&j, "tw_reused", ss->tw_reused);
 	app_json_u64(&j, "retransmits", ss->retransmits);
+	app_json_obj(&j, "syn_flood");
+	app_json_u64(&j, "rate", opt.syn_flood);
+	app_json_str(&j, "from", app_ip_str(fl.from, ip));
+	app_json_u64(&j, "addresses", fl.n);
+	app_json_u64(&j, "sent", fl.sent);
+	app_json_u64(&j, "dropped", fl.dropped);
+	app_json_end(&j);
 	app_json_obj(&j, "config");
 	app_json_u64(&j, "rate", opt.rate);
 	app_json_u64(&j, "concurrency", opt.concurrency);
@@ -656,6 +767,13 @@ summary_text(double secs, const struct tws_stack_stats *ss, uint64_t tw_peak)
 	       "%" PRIu64 " not made: capacity %u), errors %" PRIu64 "%s, retransmits %" PRIu64
 	       "\n", tw_peak, ss->tw_entries, g.dp.tw_bytes_per_entry, ss->tw_overflow,
 	       g.dp.max_tw, errors_total(), detail, ss->retransmits);
+	if (opt.syn_flood > 0) {
+		char a[16], b[16];
+
+		printf(PROG ": SYN flood: %" PRIu64 " spoofed SYNs sent from %s to %s, %" PRIu64
+		       " dropped\n", fl.sent, app_ip_str(fl.from, a),
+		       app_ip_str(fl.from + fl.n - 1, b), fl.dropped);
+	}
 }
 
 /* Poll until the node is idle (the last ACKs and RSTs out), at most @p us. */
@@ -667,6 +785,31 @@ flush(uint64_t us)
 	do {
 		g.now = app_dp_now_us(&g.dp);
 	} while (tws_node_poll(g.dp.node, g.now) > 0 && g.now < end);
+}
+
+/*
+ * --linger: the run is over, but a server whose last ACK from us was lost
+ * still retransmits its FIN to our TIME_WAIT entries, which must answer it
+ * or it stays in LAST_ACK until its retries give up. Keep polling for
+ * --linger seconds, or until a SIGINT that comes after this point.
+ */
+static void
+linger(void)
+{
+	if (opt.linger <= 0 || app_stop_requests > 1)
+		return;
+
+	sig_atomic_t stops = app_stop_requests;
+	uint64_t end = app_dp_now_us(&g.dp) + (uint64_t)(opt.linger * 1e6);
+
+	printf(PROG ": run over; answering for %.1f s more (--linger; SIGINT ends it)\n",
+	       opt.linger);
+	fflush(stdout);
+	do {
+		g.now = app_dp_now_us(&g.dp);
+		tws_node_poll(g.dp.node, g.now);
+	} while (g.now < end && app_stop_requests == stops);
+	flush(100000);
 }
 
 static int
@@ -685,9 +828,11 @@ run(FILE *csv)
 			starting = false;
 			drain_end = g.now + (uint64_t)(opt.drain * 1e6);
 		}
-		if (starting)
+		if (starting) {
 			start_connects(t_start);
-		else if (g.inflight == 0 || g.now >= drain_end || app_stop_requests > 1)
+			if (opt.syn_flood > 0 && !g.warm)
+				flood_send();
+		} else if (g.inflight == 0 || g.now >= drain_end || app_stop_requests > 1)
 			break;
 		tws_node_poll(g.dp.node, g.now);
 		if (g.now < next_peak)
@@ -704,6 +849,8 @@ run(FILE *csv)
 	flush(100000);
 
 	double secs = (double)(g.now - t_start) / 1e6;
+
+	linger();
 	struct tws_stack_stats ss;
 
 	sample_take(&cur);
@@ -738,6 +885,65 @@ check_servers(void)
 				app_ip_str(opt.servers.e[i].ip, a), dpc.addr.prefix);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+/*
+ * The flood's sources (--flood-from A/N, or the FLOOD_DEFAULT_ADDRS after
+ * ours): neighbours on our subnet that are neither ours nor a server's, so
+ * the server's answers to them find nobody.
+ */
+static int
+check_flood(void)
+{
+	char a[16], b[16], c[16], net[16];
+	uint32_t mask = dpc.addr.prefix == 0 ? 0 : UINT32_MAX << (32 - dpc.addr.prefix);
+
+	fl.from = dpc.addr.ip + dpc.addrs;
+	fl.n = FLOOD_DEFAULT_ADDRS;
+	if (opt.flood_from != NULL) {
+		char ip[16], *end;
+		const char *slash = strchr(opt.flood_from, '/');
+		struct in_addr in;
+		unsigned long n = 0;
+
+		if (slash != NULL && (size_t)(slash - opt.flood_from) < sizeof(ip)) {
+			memcpy(ip, opt.flood_from, (size_t)(slash - opt.flood_from));
+			ip[slash - opt.flood_from] = '\0';
+			n = strtoul(slash + 1, &end, 10);
+		}
+		if (slash == NULL || n < 1 || n > FLOOD_MAX_ADDRS || *end != '\0' ||
+		    slash[1] < '0' || slash[1] > '9' || inet_pton(AF_INET, ip, &in) != 1) {
+			fprintf(stderr, PROG ": --flood-from '%s': expected A/N, an IPv4 address and "
+				"how many addresses from it (1 to %u)\n", opt.flood_from,
+				FLOOD_MAX_ADDRS);
+			return -1;
+		}
+		fl.from = rte_be_to_cpu_32(in.s_addr);
+		fl.n = (uint32_t)n;
+	} else if (opt.syn_flood == 0) {
+		return 0;
+	}
+
+	uint64_t last = (uint64_t)fl.from + fl.n - 1;
+
+	for (uint64_t ip = fl.from; ip <= last; ip++) {
+		bool bad = ip > UINT32_MAX || !app_dp_is_neighbour(&dpc, (uint32_t)ip);
+
+		for (unsigned int i = 0; i < opt.servers.n && !bad; i++)
+			bad = opt.servers.e[i].ip == ip;
+		if (!bad)
+			continue;
+		fprintf(stderr, PROG ": %s %s to %s: the flood's sources must lie inside %s/%u, "
+			"without its network and broadcast addresses, our --addr/--addrs range and "
+			"the --server addresses (%s is not)%s\n",
+			opt.flood_from != NULL ? "--flood-from" : "--syn-flood: the default sources",
+			app_ip_str(fl.from, a), app_ip_str((uint32_t)RTE_MIN(last, UINT32_MAX), b),
+			app_ip_str(dpc.addr.ip & mask, net), dpc.addr.prefix,
+			app_ip_str((uint32_t)ip, c),
+			opt.flood_from != NULL ? "" : "; give them with --flood-from A/N");
+		return -1;
 	}
 	return 0;
 }
@@ -799,7 +1005,9 @@ main(int argc, char **argv)
 			 "connections/s, open connections, TIME_WAIT entries, errors and\n"
 			 "retransmissions every second, and a summary (--json FILE: cps,\n"
 			 "connections, errors by kind, latency_us, tw_entries_peak,\n"
-			 "tw_bytes_per_entry, retransmits, duration_s). SIGINT ends the run.",
+			 "tw_bytes_per_entry, retransmits, duration_s). SIGINT ends the run.\n"
+			 "--syn-flood R adds R spoofed SYNs/s from --flood-from addresses\n"
+			 "(JSON syn_flood: sent, dropped) to test a server's SYN cookies.",
 		.epilog = "Exit status: 0 done without errors, 1 failure (EAL, memory, port), "
 			  "2 bad usage or\nconfiguration, 3 the run counted errors.",
 		.tables = tables, .nb_tables = RTE_DIM(tables),
@@ -812,7 +1020,7 @@ main(int argc, char **argv)
 
 	app_split_args(argc, argv, &eal, &nb_eal, &targv, &targc);
 	if (app_opts_parse(&spec, targc, targv, &res) != 0 || app_dp_conf_check(PROG, &dpc) != 0 ||
-	    check_servers() != 0)
+	    check_servers() != 0 || check_flood() != 0)
 		return 2;
 	if ((opt.json != NULL && app_check_writable(PROG, "--json", opt.json) != 0) ||
 	    (opt.csv != NULL && app_check_writable(PROG, "--csv", opt.csv) != 0) ||

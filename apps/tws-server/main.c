@@ -288,6 +288,14 @@ summary(FILE *f, bool json, double secs, const struct tws_stack_stats *ss, uint6
 	app_json_u64(&j, "tw_syn_rejected", ss->tw_syn_rejected);
 	app_json_u64(&j, "lastack_syn_accepted", ss->lastack_syn_accepted);
 	app_json_u64(&j, "challenge_acks", ss->challenge_acks);
+	/* The SYN queue and SYN cookies (RFC 4987): what a flood did. */
+	app_json_u64(&j, "syn_rcvd", ss->syn_rcvd);
+	app_json_u64(&j, "syn_queue_full", ss->syn_queue_full);
+	app_json_u64(&j, "syn_queue_dropped", ss->syn_queue_dropped);
+	app_json_u64(&j, "syncookies_sent", ss->syncookies_sent);
+	app_json_u64(&j, "syncookies_recv", ss->syncookies_recv);
+	app_json_u64(&j, "syncookies_failed", ss->syncookies_failed);
+	app_json_u64(&j, "conn_table_full", ss->conn_table_full);
 	app_json_str(&j, "close", opt.close == CLOSE_SERVER ? "server" : "client");
 	app_json_u64(&j, "response_bytes", opt.response_bytes);
 	app_dp_json(&j, &srv.dp);
@@ -346,6 +354,7 @@ run(void)
 
 	double secs = (double)(now - t0) / 1e6;
 
+	app_dp_describe_open(stderr, PROG, dp, 8);
 	tws_stack_stats_get(dp->st, &ss);
 	tw_peak = RTE_MAX(tw_peak, ss.tw_entries);
 	summary(stdout, false, secs, &ss, tw_peak);

@@ -207,6 +207,45 @@ def tcp_tuples_running_out_are_counted_not_fatal():
 
 
 @case
+def flood_short_run_shows_what_cookies_buy():
+    # Shape and consistency, not speed: 0.3 s phases. With cookies, every client
+    # connection of a flooded phase completes (none failed) and most went through a
+    # cookie; without them, the full queue drops the SYNs (legit and spoofed alike).
+    r = run("flood", "--seconds", "0.3", "--concurrency", "32", "--clients", "64",
+            "--syn-backlog", "256", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    for k in ("accept_rate_cps", "legit_cps_ratio_3x", "legit_cps_ratio_10x",
+              "legit_cps_ratio_3x_nocookies", "cpu", "tsc_hz", "phases"):
+        assert k in d, k
+    ph = d["phases"]
+    assert set(ph) == {"no_flood", "flood_3x", "flood_10x", "flood_3x_nocookies"}, ph
+    assert ph["no_flood"]["syns_injected"] == 0 and ph["no_flood"]["syncookies_sent"] == 0
+    assert ph["no_flood"]["legit_completed"] > 1000, ph["no_flood"]
+    for name in ("flood_3x", "flood_10x"):
+        p = ph[name]
+        assert p["syncookies"] == "full" and p["legit_failed"] == 0, p
+        assert p["legit_completed"] > 0 and p["srv_syn_rcvd_peak"] == 256, p
+        assert p["syncookies_sent"] > p["syns_injected"] // 2, p
+        assert p["legit_completed"] // 2 < p["syncookies_recv"] <= p["legit_started"], p
+        assert p["syn_queue_dropped"] == 0 and p["syncookies_failed"] == 0, p
+        assert p["synacks_discarded"] > 0, p
+    n = ph["flood_3x_nocookies"]
+    assert n["syncookies"] == "off" and n["syncookies_sent"] == 0, n
+    assert n["syn_queue_dropped"] > n["syns_injected"] // 2, n
+    assert d["legit_cps_ratio_3x_nocookies"] < d["legit_cps_ratio_3x"], d
+
+
+@case
+def flood_bad_values_are_refused():
+    for args, name in ((("--seconds", "0"), "--seconds"), (("--syn-backlog", "0"), "--syn-backlog"),
+                       (("--clients", "70000"), "--clients"), (("--bogus",), "flood --help")):
+        r = run("flood", *args)
+        assert r.returncode != 0, args
+        assert name in r.stderr, (args, r.stderr)
+
+
+@case
 def linux_alone_prints_the_kernel_figures():
     r = run("linux", "--seconds", "0.5", "--concurrency", "8", "--json")
     assert r.returncode == 0, r.stderr
