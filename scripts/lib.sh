@@ -11,6 +11,7 @@ TWS_PKGS=(gcc libc6-dev pkg-config meson ninja-build python3
 	dpdk libdpdk-dev libnuma-dev libsodium-dev
 	gnuplot-nox	# tws-memcost --plot, tws-gen --plot
 	iproute2 ethtool curl procps nftables tcpdump	# interop: namespaces, veth offloads, a kernel client, sysctl, dropped segments, captures
+	nginx-light wrk tshark	# interop: the kernel-side server and load generator, capture decoding
 	clang libclang-rt-14-dev)	# scripts/fuzz: libFuzzer, ASan, UBSan
 
 tws_log() { printf '==> %s\n' "$*" >&2; }
@@ -43,9 +44,18 @@ tws_install_deps() {
 	export DEBIAN_FRONTEND=noninteractive
 	"${sudo[@]}" apt-get update -q >/dev/null ||
 		tws_die "apt-get update failed (is the Debian mirror reachable?)"
+	# nginx's package starts a server on the host's port 80 unless policy-rc.d says no:
+	# the tests start their own nginx in a namespace, the host gets none.
+	local policy=/usr/sbin/policy-rc.d made_policy=""
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# twstack scripts/lib.sh: no service starts while it installs packages\nexit 101\n' |
+			"${sudo[@]}" tee "$policy" >/dev/null && "${sudo[@]}" chmod 755 "$policy" && made_policy=1
+	fi
+	local rc=0
 	# shellcheck disable=SC2086
-	"${sudo[@]}" apt-get install -y -q --no-install-recommends $missing >/dev/null ||
-		tws_die "apt-get install $missing failed"
+	"${sudo[@]}" apt-get install -y -q --no-install-recommends $missing >/dev/null || rc=1
+	[ -n "$made_policy" ] && "${sudo[@]}" rm -f "$policy"
+	[ $rc -eq 0 ] || tws_die "apt-get install $missing failed"
 }
 
 # tws_build [extra meson options]: configure once, then ninja.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Interop (issue 7, first steps): the Linux kernel as the peer of tws-server and tws-gen.
+"""Interop (issue 7): the Linux kernel as the peer of tws-server and tws-gen.
 
 Two network namespaces of our own joined by a veth pair (198.18.0.0/24);
 tws-server attaches to one end with net_af_packet, curl runs in the other.
@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from tap import case, run_cases  # noqa: E402 - after the path is set
+from tap import Skip, case, run_cases  # noqa: E402 - after the path is set
 
 # The programs under test: argv when run as the script; a module importing these
 # helpers (test_kernel_faults.py) sets them itself.
@@ -115,6 +115,64 @@ def stop_server(p, sj, until=lambda st: st["conns"] == 0):
     return json.load(open(sj))
 
 
+# --- captures: tcpdump records, tshark decodes -------------------------------------
+
+def need(*tools):
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        raise Skip(f"not installed: {', '.join(missing)} (Debian packages; scripts/lib.sh "
+                   "installs them)")
+
+
+def tcap_start(d, procs, ns, dev, filt, name):
+    """tcpdump on @p dev of namespace @p ns, written to <d>/<name>.pcap."""
+    pcap = os.path.join(d, name + ".pcap")
+    t = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-i", dev, "-nn", "-U",
+                          "--immediate-mode", "-Z", "root", "-w", pcap, filt],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    procs.append(t)
+    line = t.stderr.readline()             # "listening on ..." once the capture is live
+    assert "listening on" in line, line + t.stderr.read()[-500:]
+    t.pcap = pcap
+    return t
+
+
+FIELDS = ("frame.time_relative", "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "tcp.flags",
+          "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "tcp.options.timestamp.tsval",
+          "tcp.options.timestamp.tsecr")
+FLAG_BITS = (("F", 0x01), ("S", 0x02), ("R", 0x04), ("P", 0x08), ("A", 0x10))
+
+
+def tcap_stop(t):
+    """Stop tcpdump; (segments, summary lines). A segment is a dict: t (s from the first
+    frame), src, sport, dst, dport, flags ('SA', 'A', 'FA', 'R'... from the flag bits),
+    seq, ack, len, tsval, tsecr (None without timestamps), all decoded by tshark."""
+    t.send_signal(2)
+    t.wait(timeout=10)
+    cmd = ["tshark", "-n", "-r", t.pcap, "-o", "tcp.relative_sequence_numbers:FALSE"]
+    txt = sh(*cmd, "-T", "fields", *sum((["-e", f] for f in FIELDS), []), "-E",
+             "separator=|").stdout
+    segs = []
+    for line in txt.splitlines():
+        v = line.split("|")
+        fl = int(v[5], 16)
+        segs.append(dict(t=float(v[0]), src=v[1], sport=int(v[2]), dst=v[3], dport=int(v[4]),
+                         flags="".join(c for c, b in FLAG_BITS if fl & b), seq=int(v[6]),
+                         ack=int(v[7]), len=int(v[8]),
+                         tsval=int(v[9]) if v[9] else None, tsecr=int(v[10]) if v[10] else None))
+    lines = sh(*cmd, "-t", "r").stdout.splitlines()
+    return segs, lines
+
+
+def show(title, lines, limit=40):
+    """The decoded exchange as TAP comments (what docs/time-wait.md quotes)."""
+    print(f"# {title}:")
+    for line in lines[:limit]:
+        print("#   " + " ".join(line.split()))
+    if len(lines) > limit:
+        print(f"#   ... {len(lines) - limit} more")
+
+
 @case
 def curl_gets_every_response_from_tws_server():
     procs = []
@@ -141,6 +199,7 @@ def curl_gets_every_response_from_tws_server():
 def IS1_kernel_client_port_exhaustion_while_its_time_wait_lives():
     # The seed's Shell 1: a Linux client with one local port and tcp_tw_reuse=0 holds
     # TIME_WAIT after the first request, so its second connect cannot get a port.
+    need("tcpdump", "tshark")
     procs = []
     with tempfile.TemporaryDirectory() as d:
         try:
@@ -150,16 +209,32 @@ def IS1_kernel_client_port_exhaustion_while_its_time_wait_lives():
             sh("sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=0", ns=NS_K)
             p, sj = run_server(d)
             procs.append(p)
+            cap = tcap_start(d, procs, NS_K, "vk", "tcp port 30000", "is1")
             first = sh("curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}",
                        "http://198.18.0.1/", ns=NS_K, check=False)
             second = sh("curl", "-s", "-S", "-m", "5", "-o", "/dev/null", "-w",
                         "%{http_code}", "http://198.18.0.1/", ns=NS_K, check=False)
+            time.sleep(0.2)
+            segs, lines = tcap_stop(cap)
+            show("I-S1 the kernel client 198.18.0.2:30000, tcp_tw_reuse=0", lines)
             assert first.stdout == "200", (first.stdout, first.stderr)
             assert second.returncode != 0 and second.stdout == "000", (second.returncode,
                                                                        second.stdout)
             assert "connect" in second.stderr.lower(), second.stderr
             tw = sh("ss", "-Htan", "state", "time-wait", ns=NS_K).stdout
             assert ":30000" in tw, tw  # the kernel client's own TIME_WAIT holds the port
+            # On the wire: one connection, the kernel's FIN first (curl closes first, so
+            # the TIME_WAIT is the kernel's), then no second SYN at all: the connect
+            # failed inside the kernel (EADDRNOTAVAIL) before anything was sent.
+            k = [g for g in segs if g["src"] == "198.18.0.2"]
+            t = [g for g in segs if g["src"] == "198.18.0.1"]
+            assert [g["flags"] for g in k].count("S") == 1, lines
+            kfin = [g["t"] for g in k if "F" in g["flags"]]
+            tfin = [g["t"] for g in t if "F" in g["flags"]]
+            assert len(kfin) == len(tfin) == 1 and kfin[0] < tfin[0], lines
+            assert "A" == k[-1]["flags"] and k[-1]["ack"] == (t[-1]["seq"] + 1) & 0xffffffff, \
+                lines                                 # the kernel's last ACK: TIME_WAIT
+            assert not [g for g in segs if "R" in g["flags"]], lines
             s = stop_server(p, sj)
             assert s["connections"] == 1 and s["errors"]["total"] == 0, s
         finally:
@@ -170,16 +245,35 @@ def IS1_kernel_client_port_exhaustion_while_its_time_wait_lives():
 def IS2_server_time_wait_replaced_by_the_kernels_next_syn():
     # The server closes first and holds TIME_WAIT; the Linux client reconnects from the
     # same port at once: its SYN (newer timestamp) replaces the entry (spec 3 rule 2).
+    need("tcpdump", "tshark")
     procs = []
     with tempfile.TemporaryDirectory() as d:
         try:
             setup()
             p, sj = run_server(d, "--close", "server")
             procs.append(p)
+            cap = tcap_start(d, procs, NS_K, "vk", "tcp port 30000", "is2")
             codes = [sh("curl", "-s", "-m", "5", "--local-port", "30000", "-o", "/dev/null",
                         "-w", "%{http_code}", "http://198.18.0.1/", ns=NS_K,
                         check=False).stdout for _ in range(2)]
             assert codes == ["200", "200"], codes
+            time.sleep(0.2)
+            segs, lines = tcap_stop(cap)
+            show("I-S2 tws-server closes first; the kernel reconnects from port 30000", lines)
+            # On the wire: twstack's FIN first (its TIME_WAIT), then the kernel's SYN on
+            # the same 4-tuple with a newer TSval, answered by a SYN-ACK: no RST, no ACK
+            # of the old connection in between.
+            syns = [i for i, g in enumerate(segs) if g["flags"] == "S"]
+            assert len(syns) == 2, lines
+            old_c, syn = segs[:syns[1]], segs[syns[1]]
+            fins = [g for g in old_c if "F" in g["flags"]]
+            assert [g["src"] for g in fins] == ["198.18.0.1", "198.18.0.2"], lines
+            assert 0 < (syn["tsval"] - max(g["tsval"] for g in old_c if g["src"] ==
+                                           "198.18.0.2")) & 0xffffffff < 1 << 31, lines
+            nxt = segs[syns[1] + 1]
+            assert nxt["src"] == "198.18.0.1" and nxt["flags"] == "SA" and \
+                nxt["ack"] == (syn["seq"] + 1) & 0xffffffff, lines
+            assert not [g for g in segs if "R" in g["flags"]], lines
             s = stop_server(p, sj)
             assert s["connections"] == 2 and s["finished"] == 2, s
             assert s["tw_syn_accepted"] == 1, s      # the second SYN took the entry over
@@ -260,14 +354,26 @@ def IS3_one_source_port_reused_from_time_wait_only_with_tw_reuse():
 def IT6_linger0_close_leaves_no_time_wait_anywhere():
     # tws-gen aborts each connection after its response (--close rst): the kernel
     # server gets RST|ACK, and neither side keeps a TIME_WAIT entry (spec 2, T6).
+    need("tcpdump", "tshark")
     procs = []
     with tempfile.TemporaryDirectory() as d:
         try:
             setup()
             start_kernel_server(procs)
+            cap = tcap_start(d, procs, NS_K, "vk", "tcp port 8080", "it6")
             r, g = run_gen(d, "--rate", "100", "--concurrency", "4", "--seconds", "2",
                            "--close", "rst")
+            segs, lines = tcap_stop(cap)
+            show("I-T6 tws-gen --close rst against a kernel server (one connection)",
+                 lines[:8])
             assert r.returncode == 0, (r.returncode, r.stdout[-500:], r.stderr[-500:])
+            # On the wire: every connection ends with twstack's RST|ACK, no FIN either way.
+            ours = [x for x in segs if x["src"] == "198.18.0.1"]
+            assert not [x for x in segs if "F" in x["flags"]], lines[:40]
+            rsts = [x for x in ours if "R" in x["flags"]]
+            assert all(x["flags"] == "RA" for x in rsts), rsts[:5]
+            assert len(rsts) == len([x for x in ours if x["flags"] == "S"]) == \
+                g["connections"], (len(rsts), g["connections"])
             assert g["connections"] >= 100 and g["errors"]["total"] == 0, g
             assert g["tw_entries_end"] == 0 and g["tw_entries_peak"] == 0, g
             tw = sh("ss", "-Htan", "state", "time-wait", ns=NS_K).stdout.strip()

@@ -181,6 +181,7 @@ def IR1_syn_and_in_window_rst_into_established_draw_challenge_acks():
             K.setup()
             p, sj = K.run_server(d, "--response-bytes", "1000")
             procs.append(p)
+            cap = capture_start(d, procs)
             c = kclient("r1", CPORT)
             procs.append(c)
             est = step(c)
@@ -190,6 +191,18 @@ def IR1_syn_and_in_window_rst_into_established_draw_challenge_acks():
             assert done["second"] == [200, 1000], done
             # Nothing moved the kernel's sequence space but the second exchange.
             c.wait(timeout=10)
+            if cap is not None:
+                # On the wire: the injected SYN and RST, each answered by an ACK
+                # acknowledging the kernel's SND.NXT (twstack's RCV.NXT), nothing else.
+                segs = capture_stop(cap)
+                nxt = est["snd_nxt"]
+                for flags, seq in (("S", (nxt + 1000000) & 0xffffffff), ("R", (nxt + 1) & 0xffffffff)):
+                    i = [j for j, g in enumerate(segs) if g[0] == "k" and g[1] == flags
+                         and g[2] == seq]
+                    assert len(i) == 1, (flags, seq, segs)
+                    ans = segs[i[0] + 1]
+                    assert ans[0] == "t" and ans[1] == "." and ans[3] == nxt, (flags, ans, segs)
+                print(f"# the injected SYN and RST each drew an ACK {nxt} from twstack")
             s = K.stop_server(p, sj)
             assert s["challenge_acks"] == 2, s           # one for the SYN, one for the RST
             assert s["connections"] == 1 and s["requests"] == 2 and s["responses"] == 2, s
