@@ -5,6 +5,8 @@
  * of the scenario; the engine's part (segments on the wire, counters) is
  * tested with the engine.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -310,6 +312,122 @@ test_ts_offset_per_pair(void)
 	CHECK(tws_tcp_ts_offset(&s, rte_cpu_to_be_32(0xc6120001u), rte_cpu_to_be_32(0xc6130001u)) != o1);
 }
 
+/*
+ * Statistics of a stream of 32-bit values an attacker might see (ISNs of
+ * successive connections, timestamp offsets of successive peers): each bit
+ * set half the time, the top byte of the values and of the differences
+ * between neighbours uniform (chi-square over 256 bins), and neighbours
+ * uncorrelated: flipping the input (the next port, the next address) flips
+ * half the bits. Bounds at 6 standard deviations: a random stream fails one
+ * of them about once in a million runs (the chi-square tails dominate); a
+ * counter, an unmixed sum or a weak mix fails them all.
+ */
+#define NSTAT 65536u
+
+static double
+chi2_top_byte(const uint32_t *v, unsigned int n, bool diffs)
+{
+	static unsigned int bins[256];
+	double e = (double)(diffs ? n - 1 : n) / 256, chi = 0;
+
+	memset(bins, 0, sizeof(bins));
+	for (unsigned int i = diffs ? 1 : 0; i < n; i++)
+		bins[(diffs ? v[i] - v[i - 1] : v[i]) >> 24]++;
+	for (unsigned int b = 0; b < 256; b++)
+		chi += ((double)bins[b] - e) * ((double)bins[b] - e) / e;
+	return chi;
+}
+
+static bool
+stream_looks_random(const char *what, const uint32_t *v, unsigned int n)
+{
+	bool ok = true, quiet = strncmp(what, "control", 7) == 0;
+	unsigned int bad_bits = 0;
+	double sd = 0.5 * __builtin_sqrt((double)n), flips = 0;
+	/* chi-square, 255 degrees of freedom: mean 255, sd sqrt(510). */
+	double chi_max = 255 + 6 * __builtin_sqrt(510.0);
+
+	for (unsigned int b = 0; b < 32; b++) {
+		unsigned int ones = 0;
+
+		for (unsigned int i = 0; i < n; i++)
+			ones += (v[i] >> b) & 1;
+		if (__builtin_fabs((double)ones - n / 2.0) > 6 * sd) {
+			if (!quiet)
+				printf("# %s: bit %u set in %u of %u\n", what, b, ones, n);
+			bad_bits++;
+			ok = false;
+		}
+	}
+	for (unsigned int i = 1; i < n; i++)
+		flips += __builtin_popcount(v[i] ^ v[i - 1]);
+	flips /= n - 1;
+	/* Mean of n - 1 popcounts of random words: 16, sd sqrt(8 / (n - 1)). */
+	if (__builtin_fabs(flips - 16) > 6 * __builtin_sqrt(8.0 / (n - 1))) {
+		if (!quiet)
+			printf("# %s: neighbours differ in %.3f bits on average, not 16\n", what,
+			       flips);
+		ok = false;
+	}
+	double c1 = chi2_top_byte(v, n, false), c2 = chi2_top_byte(v, n, true);
+
+	if ((c1 > chi_max || c2 > chi_max) && !quiet)
+		printf("# %s: chi-square of the top byte %.1f, of neighbour differences %.1f "
+		       "(bound %.1f)\n", what, c1, c2, chi_max);
+	if (c1 > chi_max || c2 > chi_max)
+		ok = false;
+	printf("# %s: %u values, %u biased bits, neighbours differ in %.2f bits, chi-square "
+	       "%.1f / %.1f (bound %.1f)\n", what, n, bad_bits, flips, c1, c2, chi_max);
+	return ok;
+}
+
+/*
+ * Issue 9: ISNs and timestamp offsets are not predictable across connections.
+ * With a random secret (as every stack draws one), the ISNs of 65536
+ * successive connections of one client (ports 1024 up, one instant: no clock
+ * part to hide behind), of 65536 clients on one port, and the timestamp
+ * offsets of 65536 successive peers each pass the tests above. And the
+ * control: a plain counter, and the ISN's clock part alone, fail them (the
+ * tests can fail).
+ */
+static void
+test_isn_ts_unpredictable(void)
+{
+	static uint32_t v[NSTAT];
+	struct tws_tcp_secret s;
+
+	CHECK(tws_tcp_secret_init(&s) == 0);
+	for (uint32_t i = 0; i < NSTAT; i++) {
+		struct tws_tuple t = tup(0xc6120001u, 0xc6130001u, (uint16_t)(1024 + i % 64512), 80);
+
+		t.raddr = rte_cpu_to_be_32(0xc6130001u + i / 64512);
+		v[i] = tws_tcp_isn(&s, &t, 5000000);
+	}
+	CHECK(stream_looks_random("ISN by source port", v, NSTAT));
+	for (uint32_t i = 0; i < NSTAT; i++) {
+		struct tws_tuple t = tup(0xc6120001u, 0xc6130000u + i, 40000, 80);
+
+		v[i] = tws_tcp_isn(&s, &t, 5000000);
+	}
+	CHECK(stream_looks_random("ISN by client address", v, NSTAT));
+	for (uint32_t i = 0; i < NSTAT; i++)
+		v[i] = tws_tcp_ts_offset(&s, rte_cpu_to_be_32(0xc6120001u),
+					 rte_cpu_to_be_32(0xc6130000u + i));
+	CHECK(stream_looks_random("timestamp offset by peer", v, NSTAT));
+
+	/* Controls: what a predictable generator gives is refused. */
+	for (uint32_t i = 0; i < NSTAT; i++)
+		v[i] = 0x12345678u + i * 64000u;
+	CHECK(!stream_looks_random("control: ISN + 64000 per connection (BSD)", v, NSTAT));
+	struct tws_tuple t = tup(0xc6120001u, 0xc6130001u, 40000, 80);
+	uint32_t base = tws_tcp_isn(&s, &t, 0);
+
+	for (uint32_t i = 0; i < NSTAT; i++)
+		v[i] = tws_tcp_isn(&s, &t, (uint64_t)i * 1000) - base;
+	CHECK(!stream_looks_random("control: one tuple's ISN over time (the clock alone)", v,
+				   NSTAT));
+}
+
 /* R1 (decision part): RFC 5961 for RST and SYN in ESTABLISHED, across the wrap. */
 static void
 test_r1_rfc5961(void)
@@ -372,6 +490,7 @@ main(void)
 		TWS_TEST(test_f2_f3_lastack_syn),
 		TWS_TEST(test_isn_rfc6528),
 		TWS_TEST(test_ts_offset_per_pair),
+		TWS_TEST(test_isn_ts_unpredictable),
 		TWS_TEST(test_r1_rfc5961),
 		TWS_TEST(test_ratelimit),
 		TWS_TEST(test_verdict_names),
