@@ -194,7 +194,7 @@ def IR1_syn_and_in_window_rst_into_established_draw_challenge_acks():
             if cap is not None:
                 # On the wire: the injected SYN and RST, each answered by an ACK
                 # acknowledging the kernel's SND.NXT (twstack's RCV.NXT), nothing else.
-                segs = capture_stop(cap)
+                segs = capture_stop(cap, "I-R1 a SYN and an in-window RST injected")
                 nxt = est["snd_nxt"]
                 for flags, seq in (("S", (nxt + 1000000) & 0xffffffff), ("R", (nxt + 1) & 0xffffffff)):
                     i = [j for j, g in enumerate(segs) if g[0] == "k" and g[1] == flags
@@ -227,12 +227,17 @@ def capture_start(d, procs):
     return t
 
 
-def capture_stop(t):
+def capture_stop(t, title=None):
     """Stop tcpdump; its segments as (from, flags, seq, ack, time): from 'k' (the kernel)
     or 't' (twstack), flags as tcpdump prints them ('S', 'S.', '.', 'F.', 'R', 'R.', 'P.'),
-    seq and ack absolute (None where tcpdump prints none: seq of a bare ACK), time in s."""
+    seq and ack absolute (None where tcpdump prints none: seq of a bare ACK), time in s.
+    With @p title and tshark installed, the exchange as tshark decodes it is printed too
+    (TAP comments: what docs/time-wait.md quotes)."""
     t.send_signal(2)
     t.wait(timeout=10)
+    if title is not None and shutil.which("tshark") is not None:
+        K.show(title, K.sh("tshark", "-n", "-r", t.pcap, "-o",
+                           "tcp.relative_sequence_numbers:FALSE", "-t", "r").stdout.splitlines())
     txt = K.sh("tcpdump", "-nn", "-S", "-tt", "-r", t.pcap).stdout
     segs = []
     for line in txt.splitlines():
@@ -282,7 +287,8 @@ def lastack_round(d, policy, procs):
     c.wait(timeout=10)
     st = K.stop_server(p, sj)
     sh("nft", "delete table inet twsf", ns=K.NS_K)
-    return res, st, (capture_stop(cap) if cap else None), fin_ack
+    return res, st, (capture_stop(cap, f"I-F2/F3 lastack_syn={policy}") if cap else None), \
+        fin_ack
 
 
 @tap.case
