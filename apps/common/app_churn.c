@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <rte_errno.h>
+#include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
@@ -263,4 +264,32 @@ app_churn_free(struct app_churn *c)
 	tws_stack_free(c->cli);
 	tws_stack_free(c->srv);
 	c->cli = c->srv = NULL;
+}
+
+void
+app_syn_write(struct rte_mbuf *m, rte_be32_t saddr, rte_be32_t daddr, rte_be16_t sport,
+	      rte_be16_t dport, uint32_t isn, uint32_t tsval)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	const struct tws_seg_out o = {
+		.sport = sport, .dport = dport, .seq = isn, .flags = TWS_TCP_SYN, .window = 64240,
+		.has_ts = true, .tsval = tsval,
+		.syn = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7,
+			 .sack_ok = true },
+	};
+	int hl = tws_tcp_write_header(ip + 1, TWS_TCP_HDR_MAX, &o);
+	uint16_t tot = (uint16_t)(sizeof(*ip) + (unsigned int)hl);
+
+	*ip = (struct rte_ipv4_hdr){
+		.version_ihl = RTE_IPV4_VHL_DEF, .total_length = rte_cpu_to_be_16(tot),
+		.packet_id = (rte_be16_t)isn, .fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG),
+		.time_to_live = 64, .next_proto_id = IPPROTO_TCP, .src_addr = saddr,
+		.dst_addr = daddr,
+	};
+	m->data_len = tot;
+	m->pkt_len = tot;
+	m->l2_len = 0;
+	m->l3_len = sizeof(*ip);
+	m->l4_len = (uint64_t)hl;
+	m->packet_type = RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
 }

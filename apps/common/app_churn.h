@@ -100,4 +100,16 @@ uint64_t app_churn_errors(const struct app_churn *c);
 /* Free both stacks (not the mempool). */
 void app_churn_free(struct app_churn *c);
 
+struct rte_mbuf;
+
+/**
+ * Write into @p m (empty, headroom as allocated) an IPv4 SYN as a Linux
+ * client sends it: MSS 1460, SACK-permitted, timestamps (TSval @p tsval),
+ * window scale 7, window 64240, DF, TTL 64; addresses and ports in network
+ * order. Checksums are left 0; data_len, pkt_len, l3_len, l4_len and
+ * packet_type are set. For SYN floods (tws-gen --syn-flood, tws-bench flood).
+ */
+void app_syn_write(struct rte_mbuf *m, rte_be32_t saddr, rte_be32_t daddr, rte_be16_t sport,
+		   rte_be16_t dport, uint32_t isn, uint32_t tsval);
+
 #endif /* APP_CHURN_H */

@@ -234,37 +234,6 @@ spoofed(rte_be32_t addr)
 }
 
 /*
- * A SYN as a Linux client sends it (MSS, SACK-permitted, timestamps,
- * window scale), IPv4 header included, checksums not filled.
- */
-static void
-syn_build(struct rte_mbuf *m, rte_be32_t saddr, rte_be32_t daddr, rte_be16_t sport,
-	  rte_be16_t dport, uint32_t isn, uint32_t tsval)
-{
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	const struct tws_seg_out o = {
-		.sport = sport, .dport = dport, .seq = isn, .flags = TWS_TCP_SYN, .window = 64240,
-		.has_ts = true, .tsval = tsval,
-		.syn = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7,
-			 .sack_ok = true },
-	};
-	int hl = tws_tcp_write_header(ip + 1, TWS_TCP_HDR_MAX, &o);
-	uint16_t tot = (uint16_t)(sizeof(*ip) + (unsigned int)hl);
-
-	*ip = (struct rte_ipv4_hdr){
-		.version_ihl = RTE_IPV4_VHL_DEF, .total_length = rte_cpu_to_be_16(tot),
-		.packet_id = (rte_be16_t)isn, .fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG),
-		.time_to_live = 64, .next_proto_id = IPPROTO_TCP, .src_addr = saddr,
-		.dst_addr = daddr,
-	};
-	m->data_len = tot;
-	m->pkt_len = tot;
-	m->l3_len = sizeof(*ip);
-	m->l4_len = (uint64_t)hl;
-	m->packet_type = RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
-}
-
-/*
  * Take what B sends: segments to spoofed addresses are lost (nobody is
  * there), the rest goes to A, marked checksum-good as app_churn's wire does.
  */
@@ -322,8 +291,8 @@ flood_inject(struct flood *f, unsigned int n, uint64_t now_us)
 			uint32_t saddr = SPOOF_BASE | (uint32_t)(r & SPOOF_MASK);
 			uint16_t sport = (uint16_t)(1024 + (r >> 16) % 64512);
 
-			syn_build(m[i], rte_cpu_to_be_32(saddr), daddr, rte_cpu_to_be_16(sport), dport,
-				  (uint32_t)(r >> 32), (uint32_t)(now_us / 1000));
+			app_syn_write(m[i], rte_cpu_to_be_32(saddr), daddr, rte_cpu_to_be_16(sport),
+				      dport, (uint32_t)(r >> 32), (uint32_t)(now_us / 1000));
 			m[i]->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 		}
 		f->r->gen_cycles += rte_rdtsc() - c0;

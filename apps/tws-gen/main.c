@@ -31,6 +31,7 @@
 #include <rte_lcore.h>
 #include <rte_random.h>
 
+#include "app_churn.h"
 #include "app_dp.h"
 #include "app_hist.h"
 #include "app_http.h"
@@ -522,33 +523,16 @@ static struct {
 	uint64_t dropped;      /* not sent: no mbuf, no route or ARP, port ring full */
 } fl;
 
-/* A SYN as a Linux client sends it; checksums asked of the port (the net layer fills them without). */
+/* A Linux client's SYN; checksums asked of the port (the net layer fills them without). */
 static void
 syn_build(struct rte_mbuf *m, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
 	  uint32_t isn, uint32_t tsval)
 {
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	const struct tws_seg_out o = {
-		.sport = rte_cpu_to_be_16(sport), .dport = rte_cpu_to_be_16(dport), .seq = isn,
-		.flags = TWS_TCP_SYN, .window = 64240, .has_ts = true, .tsval = tsval,
-		.syn = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7,
-			 .sack_ok = true },
-	};
-	int hl = tws_tcp_write_header(ip + 1, TWS_TCP_HDR_MAX, &o);
-	uint16_t tot = (uint16_t)(sizeof(*ip) + (unsigned int)hl);
+	app_syn_write(m, rte_cpu_to_be_32(saddr), rte_cpu_to_be_32(daddr), rte_cpu_to_be_16(sport),
+		      rte_cpu_to_be_16(dport), isn, tsval);
 
-	*ip = (struct rte_ipv4_hdr){
-		.version_ihl = RTE_IPV4_VHL_DEF, .total_length = rte_cpu_to_be_16(tot),
-		.packet_id = (rte_be16_t)isn, .fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG),
-		.time_to_live = 64, .next_proto_id = IPPROTO_TCP, .src_addr = rte_cpu_to_be_32(saddr),
-		.dst_addr = rte_cpu_to_be_32(daddr),
-	};
-	m->data_len = tot;
-	m->pkt_len = tot;
-	m->l2_len = 0;
-	m->l3_len = sizeof(*ip);
-	m->l4_len = (uint64_t)hl;
-	m->packet_type = RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+
 	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
 	((struct rte_tcp_hdr *)(ip + 1))->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 }

@@ -348,6 +348,29 @@ def wait_server_idle(srv, timeout=30):
     return st
 
 
+def pair_run(server_args, gen_args, server_eal=(), timeout=40, idle=False):
+    """tws-server and tws-gen over memif with JSON summaries: (gen's exit status, stdout,
+    stderr, its JSON, server's exit status, stderr, its JSON, the server's live stats once
+    idle (with @p idle: it runs with telemetry and is stopped once it holds nothing))."""
+    with tempfile.TemporaryDirectory() as d:
+        sock = os.path.join(d, "memif.sock")
+        sj, gj = os.path.join(d, "s.json"), os.path.join(d, "g.json")
+        try:
+            srv = start_server(sock, "--json", sj, *server_args,
+                               eal=tuple(server_eal) + (("--telemetry",) if idle else ()))
+            rc, out, err = run_gen(sock, "--json", gj, *gen_args, timeout=timeout)
+            st = wait_server_idle(srv) if idle else None
+            src, sout, serr = stop_server(srv)
+            try:
+                g, s = json.load(open(gj)), json.load(open(sj))
+            except ValueError as e:  # a tool that failed wrote no summary: say why
+                raise AssertionError(("no JSON summary", e, rc, err[-2000:], src,
+                                      serr[-2000:])) from None
+            return rc, out, err, g, src, serr, s, st
+        finally:
+            kill_children()
+
+
 FAULT = "loss=5,reorder=5"
 
 
@@ -358,21 +381,10 @@ def memif_pair_under_5pct_loss_and_reordering_every_byte_verified():
     # pattern on both sides (20000-byte responses, 3000-byte requests), and the
     # retransmission counters show the repairs. Retransmission timeouts back off, so
     # the run gets a long drain; it ends as soon as nothing is in flight.
-    with tempfile.TemporaryDirectory() as d:
-        sock = os.path.join(d, "memif.sock")
-        sj, gj = os.path.join(d, "s.json"), os.path.join(d, "g.json")
-        try:
-            srv = start_server(sock, "--json", sj, "--response-bytes", "20000", "--fault",
-                               FAULT + ",seed=5", eal=("--telemetry",))
-            rc, out, err = run_gen(sock, "--json", gj, "--seconds", "6", "--drain", "60",
-                                   "--addrs", "16", "--concurrency", "64",
-                                   "--request-bytes", "3000", "--fault", FAULT + ",seed=9",
-                                   timeout=120)
-            idle = wait_server_idle(srv)
-            src, sout, serr = stop_server(srv)
-            g, s = json.load(open(gj)), json.load(open(sj))
-        finally:
-            kill_children()
+    rc, out, err, g, src, serr, s, idle = pair_run(
+        ["--response-bytes", "20000", "--fault", FAULT + ",seed=5"],
+        ["--seconds", "6", "--drain", "60", "--addrs", "16", "--concurrency", "64",
+         "--request-bytes", "3000", "--fault", FAULT + ",seed=9"], timeout=120, idle=True)
     assert rc == 0 and src == 0, (rc, err, src, serr)
     assert g["errors"]["total"] == 0 and s["errors"]["total"] == 0, (g["errors"], s["errors"])
     assert g["connections"] == g["started"] > 200, g
@@ -407,18 +419,10 @@ def memif_pair_syn_flood_legit_connections_complete_through_cookies():
     # 20 times the rate of its own connections; the server's SYN queue is 64, so it
     # is full within milliseconds and stays full of the flood's half-open entries.
     # Every legitimate connection completes (most through a SYN cookie), none fails.
-    with tempfile.TemporaryDirectory() as d:
-        sock = os.path.join(d, "memif.sock")
-        sj, gj = os.path.join(d, "s.json"), os.path.join(d, "g.json")
-        try:
-            srv = start_server(sock, "--json", sj, "--knob", "syn_backlog=64")
-            rc, out, err = run_gen(sock, "--json", gj, "--seconds", "3", "--addrs", "64",
-                                   "--concurrency", "32", "--rate", "4000",
-                                   "--syn-flood", "80000", "--flood-from", "198.18.2.0/200")
-            src, sout, serr = stop_server(srv)
-            g, s = json.load(open(gj)), json.load(open(sj))
-        finally:
-            kill_children()
+    rc, out, err, g, src, serr, s, _ = pair_run(
+        ["--knob", "syn_backlog=64"],
+        ["--seconds", "3", "--addrs", "64", "--concurrency", "32", "--rate", "4000",
+         "--syn-flood", "80000", "--flood-from", "198.18.2.0/200"])
     assert rc == 0 and src == 0, (rc, err, src, serr)
     fl = g["syn_flood"]
     assert fl["rate"] == 80000 and fl["from"] == "198.18.2.0" and fl["addresses"] == 200, fl
@@ -443,19 +447,10 @@ def memif_pair_syn_flood_without_cookies_starves_legit_connections():
     # drops every SYN past it, legitimate or not. Few connections get through (a SYN
     # that finds a slot freed by a timed-out half-open entry); tws-gen counts the
     # rest as timeouts.
-    with tempfile.TemporaryDirectory() as d:
-        sock = os.path.join(d, "memif.sock")
-        sj, gj = os.path.join(d, "s.json"), os.path.join(d, "g.json")
-        try:
-            srv = start_server(sock, "--json", sj, "--knob", "syn_backlog=64",
-                               "--knob", "syncookies=off")
-            rc, out, err = run_gen(sock, "--json", gj, "--seconds", "3", "--addrs", "64",
-                                   "--concurrency", "32", "--rate", "4000",
-                                   "--syn-flood", "80000", "--drain", "1")
-            src, sout, serr = stop_server(srv)
-            g, s = json.load(open(gj)), json.load(open(sj))
-        finally:
-            kill_children()
+    rc, out, err, g, src, serr, s, _ = pair_run(
+        ["--knob", "syn_backlog=64", "--knob", "syncookies=off"],
+        ["--seconds", "3", "--addrs", "64", "--concurrency", "32", "--rate", "4000",
+         "--syn-flood", "80000", "--drain", "1"])
     assert rc == 3 and src == 0, (rc, err, src, serr)
     # 12000 connections asked for, 32 at a time: those stall behind the full queue
     # (SYN retransmissions dropped too) and are given up at the end.

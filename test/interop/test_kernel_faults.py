@@ -215,16 +215,7 @@ def capture_start(d, procs):
     """tcpdump on the kernel's veth, the client's port only (None without tcpdump)."""
     if shutil.which("tcpdump") is None:
         return None
-    pcap = os.path.join(d, "k.pcap")
-    t = subprocess.Popen(["ip", "netns", "exec", K.NS_K, "tcpdump", "-i", "vk", "-nn", "-U",
-                          "--immediate-mode",
-                          "-Z", "root", "-w", pcap, f"tcp port {CPORT}"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    procs.append(t)
-    line = t.stderr.readline()             # "listening on vk, ..." once the capture is live
-    assert "listening on" in line, line + t.stderr.read()[-500:]
-    t.pcap = pcap
-    return t
+    return K.tcap_start(d, procs, K.NS_K, "vk", f"tcp port {CPORT}", "k")
 
 
 def capture_stop(t, title=None):
