@@ -188,6 +188,16 @@ struct tws_node_params {
 	uint16_t burst;            /**< Packets per burst, 1..64; 0: 32. */
 	struct tws_fault *fault;   /**< Frames sent pass through it (NULL: none); not freed by the node. */
 	int socket_id;
+	/**
+	 * 1: mark every received frame's IPv4 and TCP checksums good, as a port
+	 * with receive offload would. Only for a virtual link (memif, ring)
+	 * between twstack instances that all emulate offload this way (their
+	 * net layer and stack set to rx/tx_csum_offload 1): such a link cannot
+	 * corrupt a frame, and its frames carry no real checksums. Never on a
+	 * link with another stack: its checksums would go unchecked and ours out
+	 * unfilled.
+	 */
+	int rx_csum_trust;
 };
 
 /** Counters of a node. */

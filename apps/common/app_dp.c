@@ -27,6 +27,11 @@ const struct app_opt app_dp_opts[APP_DP_NB_OPTS] = {
 	  .metavar = "SPEC", .def = "none",
 	  .help = "a faulty link on what we send, for tests: loss=P,dup=P,reorder=P,delay=P:T,"
 		  "seed=N (P percent of frames, T with us/ms/s; e.g. loss=5,reorder=5)" },
+	{ .name = "csum", .type = APP_OPT_CHOICE, .off = offsetof(struct app_dp_conf, csum),
+	  .choices = "port,emulate", .metavar = "MODE", .def = "port",
+	  .help = "port: checksum offload where the port has it, software otherwise; emulate: "
+		  "none computed or checked, as if offloaded (only between twstack tools on "
+		  "memif or ring: a kernel peer drops such frames)" },
 };
 
 /* A percentage "5", "0.5", "5%" as parts per million. */
@@ -252,11 +257,23 @@ app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 		return rc;
 	}
 	d->port_started = true;
+
+	bool emulate = c->csum == APP_CSUM_EMULATE;
+
+	d->csum_emulated = emulate;
+
+	if (emulate && strcmp(d->info.driver, "net_memif") != 0 &&
+	    strcmp(d->info.driver, "net_ring") != 0)
+		fprintf(stderr, "%s: warning: --csum emulate on %s (%s): frames go out without "
+			"checksums and come in unchecked; only a twstack tool with --csum emulate "
+			"on the other end of a virtual link takes them\n", p->prog, c->port,
+			d->info.driver);
 	d->net = tws_net_create(&(struct tws_net_params){ .name = "tws_app_net",
 		.socket_id = sock, .mac = d->info.mac, .addr_first = rte_cpu_to_be_32(c->addr.ip),
 		.nb_addrs = c->addrs, .prefix_len = c->addr.prefix,
-		.rx_csum_offload = d->info.rx_ip_csum && d->info.rx_tcp_csum,
-		.tx_csum_offload = d->info.tx_ip_csum && d->info.tx_tcp_csum, .mp = d->mp });
+		.rx_csum_offload = emulate || (d->info.rx_ip_csum && d->info.rx_tcp_csum),
+		.tx_csum_offload = emulate || (d->info.tx_ip_csum && d->info.tx_tcp_csum),
+		.mp = d->mp });
 	if (d->net == NULL) {
 		fprintf(stderr, "%s: cannot create the net layer: %s\n", p->prog,
 			rte_strerror(rte_errno));
@@ -268,7 +285,7 @@ app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 		.socket_id = sock, .max_conns = p->max_conns, .max_listeners = p->max_listeners,
 		.mp = d->mp, .start_us = d->start_us, .knobs = p->knobs,
 		.tx_queue_size = 1u << 16, .max_dests = p->max_dests,
-		.tx_csum_offload = d->info.tx_ip_csum && d->info.tx_tcp_csum,
+		.tx_csum_offload = emulate || (d->info.tx_ip_csum && d->info.tx_tcp_csum),
 		.event_cb = p->event_cb, .event_arg = p->event_arg });
 	if (d->st == NULL) {
 		fprintf(stderr, "%s: cannot create the TCP stack (%u connections, %u TIME_WAIT "
@@ -291,7 +308,8 @@ app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 		}
 	}
 	d->node = tws_node_create(&(struct tws_node_params){ .port_id = d->port_id,
-		.net = d->net, .stack = d->st, .fault = d->fault, .socket_id = sock });
+		.net = d->net, .stack = d->st, .fault = d->fault, .socket_id = sock,
+		.rx_csum_trust = emulate });
 	if (d->node == NULL) {
 		fprintf(stderr, "%s: cannot create the poll node: %s\n", p->prog,
 			rte_strerror(rte_errno));
@@ -384,6 +402,13 @@ app_dp_json(struct app_json *j, const struct app_dp *d)
 	app_json_obj(j, "port");
 	app_json_str(j, "name", d->info.name);
 	app_json_str(j, "driver", d->info.driver);
+	/* Who checks and fills checksums: emulated (--csum emulate), the port, software, or both. */
+	bool rx_hw = d->info.rx_ip_csum && d->info.rx_tcp_csum;
+	bool tx_hw = d->info.tx_ip_csum && d->info.tx_tcp_csum;
+
+	app_json_str(j, "csum", d->csum_emulated ? "emulated" : rx_hw && tx_hw ? "offload" :
+		     !rx_hw && !tx_hw ? "software" : rx_hw ? "rx offload, tx software" :
+		     "rx software, tx offload");
 	app_json_u64(j, "rx_frames", ns.rx_frames);
 	app_json_u64(j, "tx_frames", ns.tx_frames);
 	app_json_u64(j, "tx_dropped", ns.tx_dropped);

@@ -27,12 +27,16 @@ struct app_dp_conf {
 	struct app_addr addr;      /* --addr A[/prefix]: the first of ours, and the subnet */
 	uint32_t addrs;            /* --addrs N: A and the next N - 1 */
 	const char *fault;         /* --fault SPEC: a faulty link on what we send */
+	uint32_t csum;             /* --csum: APP_CSUM_PORT or APP_CSUM_EMULATE */
 	bool has_fault;            /* set by app_dp_conf_check() from fault */
 	struct tws_fault_params fault_p;
 };
 
 /* Option table of struct app_dp_conf (base: the tool's struct app_dp_conf). */
-#define APP_DP_NB_OPTS 4
+/* --csum: checksums as the port offers them (software for the rest), or offload emulated. */
+enum { APP_CSUM_PORT, APP_CSUM_EMULATE };
+
+#define APP_DP_NB_OPTS 5
 extern const struct app_opt app_dp_opts[APP_DP_NB_OPTS];
 
 /*
@@ -80,6 +84,7 @@ struct app_dp {
 	uint32_t max_tw;
 	uint32_t max_conns;
 	double tw_bytes_per_entry; /* TIME_WAIT log and its share of the index, per entry */
+	bool csum_emulated;        /* --csum emulate */
 };
 
 /* Largest mss whose segments fit the 1500-byte MTU (the engine subtracts its options). */

@@ -23,6 +23,7 @@ struct tws_node {
 	struct tws_net *net;
 	struct tws_stack *stack;
 	struct tws_fault *fault;
+	bool rx_csum_trust;
 	struct tws_node_stats st;
 };
 
@@ -48,6 +49,7 @@ tws_node_create(const struct tws_node_params *p)
 	n->net = p->net;
 	n->stack = p->stack;
 	n->fault = p->fault;
+	n->rx_csum_trust = p->rx_csum_trust != 0;
 	return n;
 }
 
@@ -97,6 +99,13 @@ tws_node_poll(struct tws_node *n, uint64_t now_us)
 	if (nb > 0) {
 		n->st.rx_frames += nb;
 		work += nb;
+		if (n->rx_csum_trust)
+			for (uint16_t i = 0; i < nb; i++)
+				pkts[i]->ol_flags = (pkts[i]->ol_flags &
+						     ~(RTE_MBUF_F_RX_IP_CKSUM_MASK |
+						       RTE_MBUF_F_RX_L4_CKSUM_MASK)) |
+						    RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+						    RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 		k = tws_net_rx(n->net, pkts, nb, pkts, now_us);
 		if (k > 0) {
 			uint16_t acc = tws_stack_rx_burst(n->stack, pkts, rej, reason, k, now_us);

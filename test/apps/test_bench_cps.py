@@ -36,6 +36,7 @@ def one_second_run_writes_consistent_json():
               "tw_bytes_per_entry", "tws_connections", "linux_connections", "seconds"):
         assert k in j, k
     assert j["tws_errors"] == 0 and j["tws_connections"] > 1000, j
+    assert j["csum"] == "emulated", j                 # the default: offload, as a NIC
     # Every client connection leaves its TIME_WAIT entry (256 addresses: no tuple reused).
     assert j["tw_entries_peak"] == j["tws_connections"], j
     assert 30 < j["tw_bytes_per_entry"] < 64, j
@@ -50,7 +51,8 @@ def one_second_run_writes_consistent_json():
 @case
 def bad_arguments_are_refused_with_the_reason():
     for args, needle in ((("--seconds", "0"), "--seconds"), (("--seconds", "x"), "--seconds"),
-                         (("--bogus",), "unknown option '--bogus'"), (("--json",), "--json")):
+                         (("--bogus",), "unknown option '--bogus'"), (("--json",), "--json"),
+                         (("--csum", "none"), "--csum 'none': expected port or emulate")):
         r = run(*args, timeout=30)
         assert r.returncode != 0, args
         assert needle in r.stderr, (args, r.stderr)

@@ -405,6 +405,32 @@ def memif_pair_under_5pct_loss_and_reordering_every_byte_verified():
 
 
 @case
+def memif_pair_with_checksum_offload_emulated():
+    # --csum emulate on both ends of the memif link: no checksum is computed or checked
+    # (as a NIC with offload would do it), every connection still completes and every
+    # payload byte is checked end to end. The default on memif (no offload) is software.
+    rc, out, err, g, src, serr, s, _ = pair_run(["--csum", "emulate"],
+                                                ["--seconds", "1", "--addrs", "64",
+                                                 "--csum", "emulate"])
+    assert rc == 0 and src == 0, (rc, err, src, serr)
+    assert g["port"]["csum"] == s["port"]["csum"] == "emulated", (g["port"], s["port"])
+    assert g["errors"]["total"] == 0 and g["connections"] == g["started"] > 1000, g
+    assert g["bytes_verified"] == 100 * g["connections"], g
+    assert s["finished"] == s["connections"] == g["connections"], s
+    rc, out, err, g, src, serr, s, _ = pair_run([], ["--seconds", "0.5", "--addrs", "16"])
+    assert g["port"]["csum"] == s["port"]["csum"] == "software", (g["port"], s["port"])
+
+
+@case
+def csum_emulate_on_a_port_that_is_not_virtual_warns():
+    with tempfile.TemporaryDirectory() as d:
+        r = run(GEN, "--vdev=net_null0", "--", *GEN_ARGS, "--seconds", "0.2", "--drain", "0.1",
+                "--csum", "emulate", "--json", os.path.join(d, "g.json"))
+    assert "warning: --csum emulate on net_null0 (net_null)" in r.stderr, r.stderr
+    usage_error(GEN, GEN_ARGS + ["--csum", "none"], "--csum", "port", "emulate")
+
+
+@case
 def fault_spec_errors_name_what_is_wrong():
     for spec, needle in (("loss=200", "loss: bad value '200'"), ("drop=5", "unknown fault 'drop'"),
                          ("delay=5", "P:T"), ("delay=5:3h", "P:T"), ("loss", "name=value"),
