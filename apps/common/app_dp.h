@@ -32,10 +32,10 @@ struct app_dp_conf {
 	struct tws_fault_params fault_p;
 };
 
-/* Option table of struct app_dp_conf (base: the tool's struct app_dp_conf). */
 /* --csum: checksums as the port offers them (software for the rest), or offload emulated. */
 enum { APP_CSUM_PORT, APP_CSUM_EMULATE };
 
+/* Option table of struct app_dp_conf (base: the tool's struct app_dp_conf). */
 #define APP_DP_NB_OPTS 5
 extern const struct app_opt app_dp_opts[APP_DP_NB_OPTS];
 

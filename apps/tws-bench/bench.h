@@ -76,6 +76,19 @@ int bench_parse_seconds(const char *cmd, const char *s, double *out);
 void bench_permutation(uint32_t *a, uint32_t n, uint64_t *seed);
 
 /* Cycles per operation, as a double; 0 ops gives 0. */
+/*
+ * TIME_WAIT capacity of the client stack of an in-memory churn run (tcp,
+ * flood): what one lcore can make in @p seconds (1.5M connections/s) plus
+ * slack, at most 2^30; every entry is kept (TIME_WAIT outlasts the run).
+ */
+static inline uint32_t
+bench_churn_tw_capacity(double seconds)
+{
+	double n = seconds * 1500000.0 + 65536;
+
+	return n > (double)(1u << 30) ? (1u << 30) : (uint32_t)n;
+}
+
 static inline double
 bench_per_op(uint64_t cycles, uint64_t ops)
 {

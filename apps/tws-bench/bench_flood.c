@@ -133,14 +133,6 @@ flood_usage(FILE *f)
 		APP_CHURN_REQ_LEN, APP_CHURN_RESP_LEN);
 }
 
-static uint32_t
-tw_capacity(void)
-{
-	double n = opt.seconds * 1500000.0 + 65536;
-
-	return n > (double)(1u << 30) ? (1u << 30) : (uint32_t)n;
-}
-
 /*
  * app_churn sizes both tables from its concurrency (x 2 + 1024): ask for
  * room for the SYN queue as well, then keep opt.concurrency in flight.
@@ -219,7 +211,7 @@ flood_parse(int argc, char **argv)
 	}
 
 	/* One phase's stacks at a time: client TIME_WAIT (~80 B/entry), tables, mbufs, slack. */
-	uint64_t mb = (uint64_t)tw_capacity() * 80 / (1 << 20) +
+	uint64_t mb = (uint64_t)bench_churn_tw_capacity(opt.seconds) * 80 / (1 << 20) +
 		      (uint64_t)table_concurrency() * 4 * 1024 / (1 << 20) +
 		      (uint64_t)nb_mbufs() * (RTE_MBUF_DEFAULT_BUF_SIZE + 256) / (1 << 20) +
 		      (uint64_t)opt.clients * 8 / 1024 + 256;
@@ -331,7 +323,7 @@ phase_run(struct rte_mempool *mp, const struct phase *ph, double rate, uint64_t 
 	k.syncookies = ph->syncookies;
 	if (app_churn_init(&ch, &(struct app_churn_params){ .prog = "tws-bench flood", .mp = mp,
 			   .concurrency = table_concurrency(), .clients = opt.clients,
-			   .max_tw = tw_capacity(), .knobs = &k, .start_us = BASE_US }) != 0)
+			   .max_tw = bench_churn_tw_capacity(opt.seconds), .knobs = &k, .start_us = BASE_US }) != 0)
 		return -1;
 	ch.want = opt.concurrency;
 

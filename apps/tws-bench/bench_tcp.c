@@ -64,12 +64,7 @@ tcp_usage(FILE *f)
 static uint32_t
 tw_capacity(void)
 {
-	if (opt.max_tw != 0)
-		return opt.max_tw;
-
-	double n = opt.seconds * 1500000.0 + 65536;
-
-	return n > (double)(1u << 30) ? (1u << 30) : (uint32_t)n;
+	return opt.max_tw != 0 ? opt.max_tw : bench_churn_tw_capacity(opt.seconds);
 }
 
 static long

@@ -202,17 +202,23 @@ GEN_KEYS = ["cps", "connections", "errors", "latency_us", "tw_entries_peak",
             "tw_bytes_per_entry", "retransmits", "duration_s"]
 
 
-def pair(server_args, gen_args):
+def pair(server_args, gen_args, server_eal=(), timeout=40, idle=False):
+    """tws-server and tws-gen over memif, both with JSON summaries, tws-gen with a CSV:
+    (gen's exit status, stdout, stderr, JSON, CSV lines, server's exit status, stderr,
+    JSON, and with @p idle its live stats once it holds no connection: it then runs with
+    telemetry and is stopped only when idle; else None)."""
     with tempfile.TemporaryDirectory() as d:
         sock = os.path.join(d, "memif.sock")
         sj, gj, gc = (os.path.join(d, n) for n in ("s.json", "g.json", "g.csv"))
         try:
-            srv = start_server(sock, "--json", sj, *server_args)
-            rc, out, err = run_gen(sock, "--json", gj, "--csv", gc, *gen_args)
+            srv = start_server(sock, "--json", sj, *server_args,
+                               eal=tuple(server_eal) + (("--telemetry",) if idle else ()))
+            rc, out, err = run_gen(sock, "--json", gj, "--csv", gc, *gen_args, timeout=timeout)
+            st = wait_server_idle(srv) if idle else None
             src, sout, serr = stop_server(srv)
             try:
                 return (rc, out, err, json.load(open(gj)), open(gc).read().splitlines(),
-                        src, sout, json.load(open(sj)))
+                        src, serr, json.load(open(sj)), st)
             except ValueError as e:  # a tool that failed wrote no summary: say why
                 raise AssertionError(("no JSON summary", e, rc, err[-2000:], src,
                                       serr[-2000:])) from None
@@ -224,7 +230,7 @@ def pair(server_args, gen_args):
 def memif_pair_client_closes_first():
     # 256 client addresses x 28232 ports: no tuple is reused within the run, so every
     # connection leaves its own TIME_WAIT entry (60 s, longer than the run).
-    rc, out, err, g, csv, src, sout, s = pair([], ["--seconds", "3", "--addrs", "256"])
+    rc, out, err, g, csv, src, serr, s, _ = pair([], ["--seconds", "3", "--addrs", "256"])
     assert rc == 0, (rc, out, err)
     for k in GEN_KEYS:
         assert k in g, k
@@ -245,7 +251,7 @@ def memif_pair_client_closes_first():
     assert 3 <= len(csv) - 1 <= 5, csv
     assert out.count("conn/s") >= 3, out
     # The server saw every connection finish and made no TIME_WAIT of its own.
-    assert src == 0, (src, sout)
+    assert src == 0, (src, serr)
     assert s["finished"] == s["connections"] == g["connections"], (s, g["connections"])
     assert s["errors"]["total"] == 0 and s["tw_entries"] == 0, s
 
@@ -255,7 +261,7 @@ def plot_of_the_run_is_drawn_or_skipped_with_a_message():
     import shutil
     with tempfile.TemporaryDirectory() as d:
         png = os.path.join(d, "run.png")
-        rc, out, err, g, csv, src, sout, s = pair([], ["--seconds", "2", "--addrs", "64",
+        rc, out, err, g, csv, src, serr, s, _ = pair([], ["--seconds", "2", "--addrs", "64",
                                                       "--plot", png])
         assert rc == 0, (rc, out, err)
         if shutil.which("gnuplot"):
@@ -302,7 +308,7 @@ def telemetry_endpoints_answer_while_running():
 
 @case
 def memif_pair_server_closes_first():
-    rc, out, err, g, csv, src, sout, s = pair(["--close", "server"],
+    rc, out, err, g, csv, src, serr, s, _ = pair(["--close", "server"],
                                               ["--seconds", "1", "--addrs", "128"])
     assert rc == 0, (rc, out, err)
     assert g["errors"]["total"] == 0 and g["connections"] > 100, g
@@ -312,7 +318,7 @@ def memif_pair_server_closes_first():
 
 @case
 def memif_pair_rst_close_and_several_requests():
-    rc, out, err, g, csv, src, sout, s = pair(
+    rc, out, err, g, csv, src, serr, s, _ = pair(
         ["--response-bytes", "3000"],
         ["--seconds", "1", "--addrs", "16", "--close", "rst", "--requests-per-conn", "3",
          "--request-bytes", "2000", "--concurrency", "32"])
@@ -348,29 +354,6 @@ def wait_server_idle(srv, timeout=30):
     return st
 
 
-def pair_run(server_args, gen_args, server_eal=(), timeout=40, idle=False):
-    """tws-server and tws-gen over memif with JSON summaries: (gen's exit status, stdout,
-    stderr, its JSON, server's exit status, stderr, its JSON, the server's live stats once
-    idle (with @p idle: it runs with telemetry and is stopped once it holds nothing))."""
-    with tempfile.TemporaryDirectory() as d:
-        sock = os.path.join(d, "memif.sock")
-        sj, gj = os.path.join(d, "s.json"), os.path.join(d, "g.json")
-        try:
-            srv = start_server(sock, "--json", sj, *server_args,
-                               eal=tuple(server_eal) + (("--telemetry",) if idle else ()))
-            rc, out, err = run_gen(sock, "--json", gj, *gen_args, timeout=timeout)
-            st = wait_server_idle(srv) if idle else None
-            src, sout, serr = stop_server(srv)
-            try:
-                g, s = json.load(open(gj)), json.load(open(sj))
-            except ValueError as e:  # a tool that failed wrote no summary: say why
-                raise AssertionError(("no JSON summary", e, rc, err[-2000:], src,
-                                      serr[-2000:])) from None
-            return rc, out, err, g, src, serr, s, st
-        finally:
-            kill_children()
-
-
 FAULT = "loss=5,reorder=5"
 
 
@@ -381,7 +364,7 @@ def memif_pair_under_5pct_loss_and_reordering_every_byte_verified():
     # pattern on both sides (20000-byte responses, 3000-byte requests), and the
     # retransmission counters show the repairs. Retransmission timeouts back off, so
     # the run gets a long drain; it ends as soon as nothing is in flight.
-    rc, out, err, g, src, serr, s, idle = pair_run(
+    rc, out, err, g, _, src, serr, s, idle = pair(
         ["--response-bytes", "20000", "--fault", FAULT + ",seed=5"],
         ["--seconds", "6", "--drain", "60", "--addrs", "16", "--concurrency", "64",
          "--request-bytes", "3000", "--fault", FAULT + ",seed=9"], timeout=120, idle=True)
@@ -409,7 +392,7 @@ def memif_pair_with_checksum_offload_emulated():
     # --csum emulate on both ends of the memif link: no checksum is computed or checked
     # (as a NIC with offload would do it), every connection still completes and every
     # payload byte is checked end to end. The default on memif (no offload) is software.
-    rc, out, err, g, src, serr, s, _ = pair_run(["--csum", "emulate"],
+    rc, out, err, g, _, src, serr, s, _ = pair(["--csum", "emulate"],
                                                 ["--seconds", "1", "--addrs", "64",
                                                  "--csum", "emulate"])
     assert rc == 0 and src == 0, (rc, err, src, serr)
@@ -417,7 +400,7 @@ def memif_pair_with_checksum_offload_emulated():
     assert g["errors"]["total"] == 0 and g["connections"] == g["started"] > 1000, g
     assert g["bytes_verified"] == 100 * g["connections"], g
     assert s["finished"] == s["connections"] == g["connections"], s
-    rc, out, err, g, src, serr, s, _ = pair_run([], ["--seconds", "0.5", "--addrs", "16"])
+    rc, out, err, g, _, src, serr, s, _ = pair([], ["--seconds", "0.5", "--addrs", "16"])
     assert g["port"]["csum"] == s["port"]["csum"] == "software", (g["port"], s["port"])
 
 
@@ -445,7 +428,7 @@ def memif_pair_syn_flood_legit_connections_complete_through_cookies():
     # 20 times the rate of its own connections; the server's SYN queue is 64, so it
     # is full within milliseconds and stays full of the flood's half-open entries.
     # Every legitimate connection completes (most through a SYN cookie), none fails.
-    rc, out, err, g, src, serr, s, _ = pair_run(
+    rc, out, err, g, _, src, serr, s, _ = pair(
         ["--knob", "syn_backlog=64"],
         ["--seconds", "3", "--addrs", "64", "--concurrency", "32", "--rate", "4000",
          "--syn-flood", "80000", "--flood-from", "198.18.2.0/200"])
@@ -473,7 +456,7 @@ def memif_pair_syn_flood_without_cookies_starves_legit_connections():
     # drops every SYN past it, legitimate or not. Few connections get through (a SYN
     # that finds a slot freed by a timed-out half-open entry); tws-gen counts the
     # rest as timeouts.
-    rc, out, err, g, src, serr, s, _ = pair_run(
+    rc, out, err, g, _, src, serr, s, _ = pair(
         ["--knob", "syn_backlog=64", "--knob", "syncookies=off"],
         ["--seconds", "3", "--addrs", "64", "--concurrency", "32", "--rate", "4000",
          "--syn-flood", "80000", "--drain", "1"])

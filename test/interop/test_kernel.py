@@ -317,12 +317,17 @@ def start_kernel_server(procs):
     raise AssertionError("the kernel's HTTP server did not start")
 
 
-def run_gen(d, *args):
+def run_gen(d, *args, timeout=60, addr="198.18.0.1/24"):
+    """tws-gen in the twstack namespace against 198.18.0.2:8080: (its result, its JSON)."""
     gj = os.path.join(d, "gen.json")
     r = sh(GEN, "--vdev=net_af_packet0,iface=vt", "--", "--port", "net_af_packet0",
-           "--addr", "198.18.0.1/24", "--server", "198.18.0.2:8080", "--json", gj, *args,
-           ns=NS_T, check=False, timeout=60)
-    return r, json.load(open(gj))
+           "--addr", addr, "--server", "198.18.0.2:8080", "--json", gj, *args,
+           ns=NS_T, check=False, timeout=timeout)
+    try:
+        return r, json.load(open(gj))
+    except (OSError, ValueError):
+        raise AssertionError(("tws-gen wrote no summary", r.returncode, r.stderr[-2000:])) \
+            from None
 
 
 @case

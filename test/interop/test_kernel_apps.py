@@ -94,18 +94,6 @@ def start_nginx(d, procs, nbytes):
                                                     else "not listening after 5 s"))
 
 
-def run_gen(d, *args, timeout=60, addr="198.18.0.1/24"):
-    gj = os.path.join(d, "gen.json")
-    r = sh(K.GEN, "--vdev=net_af_packet0,iface=vt", "--", "--port", "net_af_packet0",
-           "--addr", addr, "--server", "198.18.0.2:8080", "--json", gj, *args,
-           ns=K.NS_T, check=False, timeout=timeout)
-    try:
-        return r, json.load(open(gj))
-    except (OSError, ValueError):
-        raise AssertionError(("tws-gen wrote no summary", r.returncode, r.stderr[-2000:])) \
-            from None
-
-
 # --- I-S3 --------------------------------------------------------------------------
 
 PORT = 40000
@@ -127,7 +115,7 @@ def IS3_nginx_one_source_port_reused_from_time_wait_on_the_wire():
             one_port = ("--knob", f"port_min={PORT}", "--knob", f"port_max={PORT}",
                         "--concurrency", "1", "--rate", "1", "--linger", "0.5")
             cap = capture_start(d, procs, K.NS_K, "vk", f"tcp port {PORT}", "is3")
-            r, g = run_gen(d, *one_port, "--seconds", "4.5", "--knob", "tw_reuse=1")
+            r, g = K.run_gen(d, *one_port, "--seconds", "4.5", "--knob", "tw_reuse=1")
             segs, lines = capture_stop(cap)
             show("I-S3 tw_reuse=1, tws-gen 198.18.0.1:40000 against nginx 198.18.0.2:8080",
                  lines)
@@ -159,7 +147,7 @@ def IS3_nginx_one_source_port_reused_from_time_wait_on_the_wire():
                   f"from TIME_WAIT, ISN = old SND.NXT + 65537 each time")
 
             cap = capture_start(d, procs, K.NS_K, "vk", f"tcp port {PORT}", "is3-noreuse")
-            r, g = run_gen(d, *one_port, "--seconds", "2.5", "--knob", "tw_reuse=0")
+            r, g = K.run_gen(d, *one_port, "--seconds", "2.5", "--knob", "tw_reuse=0")
             segs, lines = capture_stop(cap)
             assert g["connections"] == 1 and g["errors"]["addr_not_avail"] >= 1, g
             assert len([s for s in segs if s["flags"] == "S"]) == 1, lines
@@ -245,7 +233,7 @@ def ILOAD_tws_gen_against_nginx_every_response_byte_right():
             K.setup()
             ng = start_nginx(d, procs, 1000)
             # 16 local addresses (.16 to .31): 451,712 tuples, none reused within the run.
-            r, g = run_gen(d, "--seconds", "10", "--concurrency", "64", "--addrs", "16",
+            r, g = K.run_gen(d, "--seconds", "10", "--concurrency", "64", "--addrs", "16",
                            "--linger", "0.5", addr="198.18.0.16/24")
             ng.terminate()
             ng.wait(timeout=10)
