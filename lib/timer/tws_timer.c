@@ -576,24 +576,36 @@ drain_remote(struct tws_timer *w)
 	}
 }
 
-static unsigned int
+/*
+ * The queue's state lives in locals: ids is a uint32_t array and could alias
+ * q's fields, so the compiler would reload and store them for every timer.
+ * A tombstone (a cancelled timer) is stepped over without a branch: they sit
+ * at random places, and a mispredicted branch costs more than the store.
+ * Not inlined: inlined into tws_timer_expire(), gcc 12 makes a loop that
+ * runs at half the speed (15 against 8 cycles per timer at 4M here).
+ */
+static __rte_noinline unsigned int
 fixed_expire(struct fixq *q, uint32_t now, uint32_t *ids, unsigned int max)
 {
+	struct rec *r = q->r;
+	uint32_t tail = q->tail, used = q->used, size = q->size;
 	unsigned int n = 0;
 
-	while (q->used > 0) {
-		struct rec *r = &q->r[q->tail];
+	while (used > 0) {
+		uint32_t id = r[tail].id;
+		unsigned int live = id != NIL;
 
-		if (r->id != NIL) {
-			if (tick_after(r->exp, now) || n == max)
-				break;
-			ids[n++] = r->id;
-			r->id = NIL;
-			q->live--;
-		}
-		q->tail = (q->tail + 1 == q->size) ? 0 : q->tail + 1;
-		q->used--;
+		if (live & (tick_after(r[tail].exp, now) | (n == max)))
+			break;
+		ids[n] = id;
+		n += live;
+		r[tail].id = NIL;
+		tail = (tail + 1 == size) ? 0 : tail + 1;
+		used--;
 	}
+	q->tail = tail;
+	q->used = used;
+	q->live -= n;
 	return n;
 }
 
@@ -625,8 +637,8 @@ tws_timer_expire(struct tws_timer *w, uint64_t now, uint32_t *ids, unsigned int 
 			continue;
 		}
 		while ((h = sl->head) != NIL) {
-			const struct chunk *c = &w->ch[h];
-			const struct rec *top = &c->r[sl->n - 1];
+			struct chunk *c = &w->ch[h];
+			uint32_t k = sl->n, due = 0, dropped = 0, orphans = 0;
 
 			if (h != seen) {
 				/* A chunk is consumed faster than DRAM answers: stay 3 ahead. */
@@ -637,18 +649,45 @@ tws_timer_expire(struct tws_timer *w, uint64_t now, uint32_t *ids, unsigned int 
 				seen = h;
 				prefetch_chunk(w, c->next3);
 			}
-			if (top->id & DISARMED) {
-				/* Cancelled and not re-armed, or an orphan. */
-				w->orphans -= (top->id & ORPHAN) != 0;
-				slot_pop(w, s);
-				w->records--;
-			} else if (!tick_after(top->exp, t)) {
-				if (n == max)
-					goto out; /* resume this slot at the next call */
-				ids[n++] = top->id;
-				slot_pop(w, s);
-				w->records--;
-				w->pending--;
+			/*
+			 * Pop the chunk's records from the top while they are due or
+			 * disarmed (cancelled and not re-armed, or orphans); a record
+			 * to move ends the run. The counts live in locals: ids could
+			 * alias the wheel's fields, so the compiler would reload and
+			 * store them for every timer.
+			 */
+			while (k > 0) {
+				struct rec *r = &c->r[k - 1];
+				uint32_t id = r->id;
+
+				if (id & DISARMED) {
+					orphans += (id & ORPHAN) != 0;
+					dropped++;
+				} else if (!tick_after(r->exp, t) && n < max) {
+					ids[n++] = id;
+					due++;
+				} else {
+					break;
+				}
+				r->id = NIL;
+				k--;
+			}
+			w->orphans -= orphans;
+			w->records -= dropped + due;
+			w->pending -= due;
+			if (k == 0) {
+				/* The chunk is empty: free it, the one below becomes the top. */
+				sl->head = c->next;
+				sl->n = (c->next == NIL) ? 0 : CHUNK_RECS;
+				if (c->next == NIL && s != w->side)
+					w->occ[s >> 6] &= ~(UINT64_C(1) << (s & 63));
+				c->next = w->free_head;
+				w->free_head = h;
+				continue;
+			}
+			sl->n = k;
+			if (!tick_after(c->r[k - 1].exp, t)) {
+				goto out; /* n == max: resume this slot at the next call */
 			} else {
 				/* Re-armed later, or more than one revolution ahead. */
 				struct rec r = slot_pop(w, s);
