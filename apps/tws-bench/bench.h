@@ -28,6 +28,24 @@ extern const struct bench_cmd bench_table_cmd;
 extern const struct bench_cmd bench_tcp_cmd;
 extern const struct bench_cmd bench_flood_cmd;
 extern const struct bench_cmd bench_linux_cmd;
+extern const struct bench_cmd bench_mem_cmd;
+
+/* What this machine's memory costs (bench_mem.c explains each figure). */
+struct bench_mem {
+	uint64_t bytes;      /* buffer read */
+	double dep_load_cyc; /* a load whose address the previous load gave: DRAM latency */
+	double line_cyc;     /* a random line, loads independent and prefetched */
+	double two_line_cyc; /* a random line, then the one it names, in bursts of 32 */
+	double seq_read_gbs;
+	uint64_t checksum;   /* of what was read, so no load is optimised away */
+};
+
+/*
+ * Measure the memory figures over @p bytes from tws_mem_alloc() (the tables'
+ * allocator), freed on return; about a second at 1 GiB. @return 0, or -1
+ * when the buffer cannot be had (bytes below 2 KiB or out of memory).
+ */
+int bench_mem_probe(uint64_t bytes, struct bench_mem *r);
 
 /*
  * Linux-kernel reference of the TCP churn benchmark (bench_linux.c): the

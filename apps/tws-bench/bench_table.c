@@ -69,7 +69,11 @@ table_usage(FILE *f)
 		"tws_lookup_hit_cyc,\n"
 		"tws_lookup_miss_cyc, tws_lookup_{hit,miss}_isolated_cyc, tws_expire_cyc, rte_hash_bytes_per_key, rte_hash_insert_cyc,\n"
 		"rte_hash_lookup_hit_cyc, rte_hash_lookup_miss_cyc, the ratios rte_hash / twstack\n"
-		"(insert_ratio, lookup_hit_ratio, lookup_miss_ratio), cpu, cores, tsc_hz.\n");
+		"(insert_ratio, lookup_hit_ratio, lookup_miss_ratio), cpu, cores, tsc_hz.\n"
+		"mem_bytes, mem_line_cyc, mem_two_line_cyc: what one random line and a line\n"
+		"then the line it names cost on this machine, measured first over a buffer as\n"
+		"large as the table (at most 2 GiB): the floor of an insert (one random line)\n"
+		"and of a lookup hit (bucket, then record); 'tws-bench mem --help' explains.\n");
 }
 
 static size_t
@@ -361,7 +365,8 @@ table_run(void)
 	struct tws_tuple *hit_order = malloc((size_t)n * sizeof(*hit_order));
 	uint32_t *perm = malloc((size_t)n * sizeof(*perm));
 	struct tres tw = { 0 }, rh = { 0 };
-	bool have_rte = !opt.no_rte;
+	struct bench_mem mem;
+	bool have_rte = !opt.no_rte, have_mem;
 	uint64_t s = opt.seed;
 	int rc = 1;
 
@@ -383,6 +388,8 @@ table_run(void)
 	/* Miss keys are distinct from every key and hash anywhere: their order is immaterial. */
 	if (!opt.json)
 		printf("tws-bench table: %u TIME_WAIT entries, %s\n", n, app_cpu_model());
+	/* The memory floor, over as many bytes as the table takes (TLB reach matters). */
+	have_mem = bench_mem_probe(RTE_MIN((uint64_t)table_mem(n), UINT64_C(2) << 30), &mem) == 0;
 	if (run_tws(n, keys, hit_order, misses, &tw) != 0)
 		goto out;
 	if (have_rte && run_rte(n, keys, hit_order, misses, &rh) != 0)
@@ -405,6 +412,12 @@ table_run(void)
 		jnum("insert_ratio", rh.insert / tw.insert, have_rte, false);
 		jnum("lookup_hit_ratio", rh.hit / tw.hit, have_rte, false);
 		jnum("lookup_miss_ratio", rh.miss / tw.miss, have_rte, false);
+		if (have_mem)
+			printf("  \"mem_bytes\": %" PRIu64 ",\n", mem.bytes);
+		else
+			printf("  \"mem_bytes\": null,\n");
+		jnum("mem_line_cyc", mem.line_cyc, have_mem, false);
+		jnum("mem_two_line_cyc", mem.two_line_cyc, have_mem, false);
 		printf("  \"cpu\": \"%s\",\n", app_cpu_model());
 		printf("  \"cores\": %ld,\n", sysconf(_SC_NPROCESSORS_ONLN));
 		printf("  \"tsc_hz\": %" PRIu64 "\n}\n", rte_get_tsc_hz());
@@ -422,6 +435,9 @@ table_run(void)
 			printf("%-24s %12s %8.1fx %8.1fx %8.1fx\n", "rte_hash / twstack", "",
 			       rh.insert / tw.insert, rh.hit / tw.hit, rh.miss / tw.miss);
 		}
+		if (have_mem)
+			printf("%-24s %12s %9.1f %9.1f %9s   (over %" PRIu64 " MiB)\n",
+			       "memory floor", "", mem.line_cyc, mem.two_line_cyc, "", mem.bytes >> 20);
 		printf("(TSC cycles per key; lookups in bursts of %d, random order; "
 		       "docs/benchmarks.md explains)\n", BURST);
 	}

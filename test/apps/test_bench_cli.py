@@ -25,6 +25,7 @@ def help_lists_commands():
     r = run("--help")
     assert r.returncode == 0, r
     assert "timer" in r.stdout and "table" in r.stdout and "--no-huge" in r.stdout, r.stdout
+    assert "mem" in r.stdout, r.stdout
 
 
 @case
@@ -128,6 +129,8 @@ def table_small_run_prints_complete_json():
         if k.endswith("_cyc") or k.endswith("_ratio") or k.startswith("tws_bytes") \
                 or k.startswith("rte_hash_bytes"):
             assert isinstance(v, (int, float)) and v > 0, (k, v)
+    # The memory floor was measured over a buffer the size of the table.
+    assert isinstance(j["mem_bytes"], int) and j["mem_bytes"] >= 64 * 64, j["mem_bytes"]
     # 32-byte record with 1/8 room plus the index: far below Linux's ~350 bytes.
     assert 32 < j["tws_bytes_per_tw"] < 64, j["tws_bytes_per_tw"]
 
@@ -137,11 +140,13 @@ def table_text_output_is_one_table():
     r = run("table", "--entries", "3000")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert len(lines) == 8, lines[:10]
+    assert len(lines) == 9, lines[:10]
     assert lines[0].startswith("tws-bench table: 3000 TIME_WAIT entries")
-    rows = {l[:24].strip(): l[24:].split() for l in lines[2:7]}
+    rows = {l[:24].strip(): l[24:].split() for l in lines[2:8]}
     assert set(rows) == {"twstack (TIME_WAIT)", "insert one by one", "bursts not pipelined",
-                         "rte_hash (key only)", "rte_hash / twstack"}, rows
+                         "rte_hash (key only)", "rte_hash / twstack", "memory floor"}, rows
+    # one random line, two lines, and the buffer they were measured over
+    assert float(rows["memory floor"][0]) > 0 and float(rows["memory floor"][1]) > 0
     # bytes, insert, hit, miss, expire: all measured, all positive.
     assert len(rows["twstack (TIME_WAIT)"]) == 5
     assert all(float(v) > 0 for v in rows["twstack (TIME_WAIT)"])
@@ -154,6 +159,39 @@ def table_bad_values_are_refused():
     for args in (["--entries", "10"], ["--entries", "1G"], ["--entries", "x"], ["--bogus"]):
         r = run("table", *args)
         assert r.returncode == 2, (args, r)
+
+
+MEM_FIELDS = ["bench", "bytes", "dep_load_cyc", "dep_load_ns", "line_cyc", "two_line_cyc",
+              "seq_read_gbs", "cpu", "cores", "tsc_hz"]
+
+
+@case
+def mem_prints_the_memory_floor_as_json():
+    r = run("mem", "--mib", "64", "--json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert sorted(j) == sorted(MEM_FIELDS), sorted(j)
+    assert j["bench"] == "mem" and j["bytes"] == 64 << 20, j
+    for k in ("dep_load_cyc", "line_cyc", "two_line_cyc", "seq_read_gbs"):
+        assert j[k] > 0, (k, j[k])
+    # A chain of dependent misses cannot overlap; independent prefetched lines do.
+    assert j["dep_load_cyc"] > j["line_cyc"], j
+    # ns and cycles are the same figure at the TSC rate.
+    assert abs(j["dep_load_ns"] - j["dep_load_cyc"] * 1e9 / j["tsc_hz"]) < 0.2, j
+
+
+@case
+def mem_text_and_bad_values():
+    r = run("mem", "--mib", "64")
+    assert r.returncode == 0, r.stderr
+    for word in ("dependent load", "random line", "two lines", "sequential read"):
+        assert word in r.stdout, (word, r.stdout)
+    for args in (["--mib", "10"], ["--mib", "x"], ["--mib", "100000"], ["--bogus"], ["extra"]):
+        r = run("mem", *args)
+        assert r.returncode == 2, (args, r)
+        assert "mem" in r.stderr, (args, r.stderr)
+    r = run("mem", "--help")
+    assert r.returncode == 0 and "line_cyc" in r.stdout, r
 
 
 @case
