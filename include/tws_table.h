@@ -216,6 +216,17 @@ int tws_table_conn_delete(struct tws_table *t, void *conn);
 const struct tws_tuple *tws_table_conn_key(const struct tws_table *t, const void *conn);
 
 /**
+ * Is @p conn, a control block a lookup of @p key returned earlier, still the
+ * live connection of @p key? False once it was deleted or made TIME_WAIT,
+ * even if its block now holds another key. A caller that looked a burst up
+ * and changed the table since (earlier segments of the burst, application
+ * callbacks) checks a connection hit with this, a few loads in a line the
+ * lookup brought in, instead of looking the key up again. A miss or a
+ * TIME_WAIT hit must be looked up again.
+ */
+bool tws_table_conn_current(const struct tws_table *t, const void *conn, const void *key);
+
+/**
  * Index of a live connection's control block, 0..max_conns-1: a compact
  * handle for timers and other per-connection arrays.
  * @return The index, or -EINVAL if @p conn is not a live connection.

@@ -612,6 +612,15 @@ tws_table_conn_key(const struct tws_table *t, const void *conn)
 	return &((const struct conn_hdr *)(p + t->hdr_off))->key;
 }
 
+bool
+tws_table_conn_current(const struct tws_table *t, const void *conn, const void *key)
+{
+	const struct conn_hdr *h = (const struct conn_hdr *)((const uint8_t *)conn + t->hdr_off);
+
+	/* A freed block has slot NIL (conn_release), a reused one another key or the same key anew. */
+	return h->slot != NIL && key_eq(&h->key, key);
+}
+
 int64_t
 tws_table_conn_index(const struct tws_table *t, const void *conn)
 {

@@ -1718,18 +1718,35 @@ ip_check(struct rte_mbuf *m, struct rte_ipv4_hdr **ipp, uint32_t *l4_len)
 	return -1;
 }
 
-/* One well-formed segment. Returns true if the mbuf was kept. */
+/*
+ * One well-formed segment; @p hit is what the burst lookup found for its key
+ * before earlier segments of the burst ran. Returns true if the mbuf was kept.
+ */
 static bool
 rx_segment(struct tws_stack *st, struct rte_mbuf *m, const struct tws_tuple *key,
-	   const struct tws_seg_info *si, const struct tws_tcp_opts *op)
+	   const struct tws_seg_info *si, const struct tws_tcp_opts *op,
+	   const struct tws_table_hit *burst_hit)
 {
 	struct tws_table_hit hit;
 	bool kept = false;
 
 	struct tws_conn *c = NULL;
 	bool made = false;
+	enum tws_table_kind kind;
 
-	switch (tws_table_lookup(st->tbl, key, &hit)) {
+	/*
+	 * A connection hit still current is the answer a new lookup would
+	 * give; anything else (a miss an earlier segment may have filled, a
+	 * TIME_WAIT entry that may be gone) is looked up again, from cache.
+	 */
+	if (burst_hit->kind == TWS_TABLE_CONN &&
+	    tws_table_conn_current(st->tbl, burst_hit->conn, key)) {
+		hit = *burst_hit;
+		kind = TWS_TABLE_CONN;
+	} else {
+		kind = tws_table_lookup(st->tbl, key, &hit);
+	}
+	switch (kind) {
 	case TWS_TABLE_CONN:
 		c = hit.conn;
 		break;
@@ -1837,8 +1854,9 @@ tws_stack_rx_burst(struct tws_stack *st, struct rte_mbuf **pkts, struct rte_mbuf
 		}
 		/*
 		 * The burst lookup overlaps the cache misses of all keys. Its
-		 * answers may be stale once an earlier segment changed the table,
-		 * so phase 2 looks each key up again, now from cache.
+		 * answers may be stale once an earlier segment changed the table:
+		 * phase 2 checks a connection hit is still current, and looks the
+		 * rest up again, now from cache.
 		 */
 		tws_table_lookup_burst(st->tbl, keys, k, hits);
 
@@ -1847,7 +1865,7 @@ tws_stack_rx_burst(struct tws_stack *st, struct rte_mbuf **pkts, struct rte_mbuf
 			struct rx_item *it = &items[i];
 
 			st->s.rx_segs++;
-			if (!rx_segment(st, it->m, &it->key, &it->si, &it->op))
+			if (!rx_segment(st, it->m, &it->key, &it->si, &it->op, &hits[i]))
 				rte_pktmbuf_free(it->m);
 		}
 	}
