@@ -226,15 +226,106 @@ dp_clock_start(struct app_dp *d)
 	d->tsc0 = rte_rdtsc();
 }
 
+/* Lane q of nb: its share of the connections, the TIME_WAIT capacity and the local ports. */
+static void
+lane_share(const struct app_dp_params *p, uint16_t q, uint16_t nb, struct tws_tcp_knobs *k,
+	   uint32_t *max_conns)
+{
+	uint32_t span = p->knobs.port_max - p->knobs.port_min + 1;
+
+	*k = p->knobs;
+	k->max_tw = RTE_MAX(1u, (p->knobs.max_tw + nb - 1) / nb);
+	*max_conns = RTE_MAX(1u, (p->max_conns + nb - 1) / nb);
+	k->port_min = p->knobs.port_min + (uint32_t)((uint64_t)span * q / nb);
+	k->port_max = p->knobs.port_min + (uint32_t)((uint64_t)span * (q + 1) / nb) - 1;
+}
+
+/* The lane's net layer, stack, fault link and node on queue d->queue; d's port and pool are set. */
+static int
+lane_make(struct app_dp *d, const struct app_dp_params *p, uint16_t nb)
+{
+	const struct app_dp_conf *c = p->conf;
+	int sock = (int)rte_socket_id();
+	bool emulate = d->csum_emulated;
+	struct tws_tcp_knobs k;
+	uint32_t max_conns;
+	char name[32];
+
+	lane_share(p, d->queue, nb, &k, &max_conns);
+	snprintf(name, sizeof(name), "tws_app_net%u", d->queue);
+	d->net = tws_net_create(&(struct tws_net_params){ .name = name,
+		.socket_id = sock, .mac = d->info.mac, .addr_first = rte_cpu_to_be_32(c->addr.ip),
+		.nb_addrs = c->addrs, .prefix_len = c->addr.prefix,
+		.rx_csum_offload = emulate || (d->info.rx_ip_csum && d->info.rx_tcp_csum),
+		.tx_csum_offload = emulate || (d->info.tx_ip_csum && d->info.tx_tcp_csum),
+		.mp = d->mp });
+	if (d->net == NULL) {
+		fprintf(stderr, "%s: cannot create the net layer of lane %u: %s\n", p->prog,
+			d->queue, rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	snprintf(name, sizeof(name), "tws_app_stack%u", d->queue);
+	d->st = tws_stack_create(&(struct tws_stack_params){ .name = name,
+		.socket_id = sock, .max_conns = max_conns, .max_listeners = p->max_listeners,
+		.mp = d->mp, .start_us = d->start_us, .knobs = k,
+		.tx_queue_size = 1u << 16, .max_dests = p->max_dests,
+		.tx_csum_offload = emulate || (d->info.tx_ip_csum && d->info.tx_tcp_csum),
+		.event_cb = p->event_cb, .event_arg = p->event_arg });
+	if (d->st == NULL) {
+		fprintf(stderr, "%s: cannot create the TCP stack of lane %u (%u connections, %u "
+			"TIME_WAIT entries): %s\n", p->prog, d->queue, max_conns, k.max_tw,
+			rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	if (c->has_fault) {
+		struct tws_fault_params fp = c->fault_p;
+
+		fp.mp = d->mp;
+		fp.socket_id = sock;
+		fp.seed += d->queue; /* lanes draw different faults from one --fault seed */
+		d->fault = tws_fault_create(&fp);
+		if (d->fault == NULL) {
+			fprintf(stderr, "%s: --fault: cannot create the fault link: %s\n", p->prog,
+				rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
+	d->node = tws_node_create(&(struct tws_node_params){ .port_id = d->port_id,
+		.queue = d->queue, .net = d->net, .stack = d->st, .fault = d->fault,
+		.socket_id = sock, .rx_csum_trust = emulate });
+	if (d->node == NULL) {
+		fprintf(stderr, "%s: cannot create the poll node of lane %u: %s\n", p->prog,
+			d->queue, rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+
+	struct tws_table_stats ts;
+
+	tws_table_stats_get(tws_stack_table(d->st), &ts);
+	d->max_tw = k.max_tw;
+	d->max_conns = max_conns;
+	d->tw_bytes_per_entry = ((double)ts.tw_log_bytes + (double)ts.index_bytes * d->max_tw /
+				 ((double)d->max_tw + max_conns)) / d->max_tw;
+	return 0;
+}
+
 int
 app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 {
 	const struct app_dp_conf *c = p->conf;
+	uint16_t nb = p->nb_lanes == 0 ? 1 : p->nb_lanes;
 	int sock = (int)rte_socket_id();
 	char err[768];
 	int rc;
 
 	memset(d, 0, sizeof(*d));
+	if (nb > APP_DP_MAX_LANES) {
+		fprintf(stderr, "%s: %u lcores: at most %u lanes are run\n", p->prog, nb,
+			APP_DP_MAX_LANES);
+		return -EINVAL;
+	}
+	d->par = *p;
+	d->nb_lanes = nb;
 	rc = tws_port_find(c->port, &d->port_id, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "%s: --port: %s\n", p->prog, err);
@@ -248,15 +339,27 @@ app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 		return -ENOMEM;
 	}
 	rc = tws_port_setup(&(struct tws_port_params){ .port_id = d->port_id, .mp = d->mp,
-			    .socket_id = SOCKET_ID_ANY }, &d->info);
+			    .nb_queues = nb, .socket_id = SOCKET_ID_ANY }, &d->info);
 	if (rc != 0) {
-		fprintf(stderr, "%s: cannot start port %s: %s (the line above says which step "
-			"failed; a memif client needs its server running)\n", p->prog, c->port,
-			strerror(-rc));
+		fprintf(stderr, "%s: cannot start port %s with %u queue pair%s: %s (the line "
+			"above says which step failed; a memif client needs its server running)\n",
+			p->prog, c->port, nb, nb > 1 ? "s" : "", strerror(-rc));
 		app_dp_free(d);
 		return rc;
 	}
 	d->port_started = true;
+	/* memif pairs queue q with the peer's queue q; elsewhere RSS decides. */
+	if (nb > 1 && strcmp(d->info.driver, "net_memif") != 0) {
+		if (!d->info.rss)
+			fprintf(stderr, "%s: warning: %s (%s) has no RSS: with %u lanes, what "
+				"arrives lands on one queue, whatever lane owns the connection\n",
+				p->prog, c->port, d->info.driver, nb);
+		else if (p->client)
+			fprintf(stderr, "%s: warning: %u lanes on %s (%s): source ports are not "
+				"chosen for RSS yet, so a reply often reaches another lane's queue "
+				"(and is refused there); use one lcore on this port\n", p->prog, nb,
+				c->port, d->info.driver);
+	}
 
 	bool emulate = c->csum == APP_CSUM_EMULATE;
 
@@ -268,62 +371,43 @@ app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 			"checksums and come in unchecked; only a twstack tool with --csum emulate "
 			"on the other end of a virtual link takes them\n", p->prog, c->port,
 			d->info.driver);
-	d->net = tws_net_create(&(struct tws_net_params){ .name = "tws_app_net",
-		.socket_id = sock, .mac = d->info.mac, .addr_first = rte_cpu_to_be_32(c->addr.ip),
-		.nb_addrs = c->addrs, .prefix_len = c->addr.prefix,
-		.rx_csum_offload = emulate || (d->info.rx_ip_csum && d->info.rx_tcp_csum),
-		.tx_csum_offload = emulate || (d->info.tx_ip_csum && d->info.tx_tcp_csum),
-		.mp = d->mp });
-	if (d->net == NULL) {
-		fprintf(stderr, "%s: cannot create the net layer: %s\n", p->prog,
-			rte_strerror(rte_errno));
-		app_dp_free(d);
-		return -rte_errno;
-	}
 	dp_clock_start(d);
-	d->st = tws_stack_create(&(struct tws_stack_params){ .name = "tws_app_stack",
-		.socket_id = sock, .max_conns = p->max_conns, .max_listeners = p->max_listeners,
-		.mp = d->mp, .start_us = d->start_us, .knobs = p->knobs,
-		.tx_queue_size = 1u << 16, .max_dests = p->max_dests,
-		.tx_csum_offload = emulate || (d->info.tx_ip_csum && d->info.tx_tcp_csum),
-		.event_cb = p->event_cb, .event_arg = p->event_arg });
-	if (d->st == NULL) {
-		fprintf(stderr, "%s: cannot create the TCP stack (%u connections, %u TIME_WAIT "
-			"entries): %s\n", p->prog, p->max_conns, p->knobs.max_tw,
-			rte_strerror(rte_errno));
+	rc = lane_make(d, p, nb);
+	if (rc != 0) {
 		app_dp_free(d);
-		return -rte_errno;
+		return rc;
 	}
-	if (c->has_fault) {
-		struct tws_fault_params fp = c->fault_p;
+	d->lanes[0] = d;
+	return 0;
+}
 
-		fp.mp = d->mp;
-		fp.socket_id = sock;
-		d->fault = tws_fault_create(&fp);
-		if (d->fault == NULL) {
-			fprintf(stderr, "%s: --fault: cannot create the fault link: %s\n", p->prog,
-				rte_strerror(rte_errno));
-			app_dp_free(d);
-			return -rte_errno;
-		}
+int
+app_dp_lane_create(struct app_dp *l, struct app_dp *d0, uint16_t queue, tws_event_cb cb,
+		   void *arg)
+{
+	struct app_dp_params p = d0->par;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if (queue == 0 || queue >= d0->nb_lanes)
+		return -EINVAL;
+	l->is_lane = true;
+	l->queue = queue;
+	l->port_id = d0->port_id;
+	l->info = d0->info;
+	l->mp = d0->mp;
+	l->tsc0 = d0->tsc0;
+	l->us_per_tsc = d0->us_per_tsc;
+	l->start_us = d0->start_us;
+	l->csum_emulated = d0->csum_emulated;
+	p.event_cb = cb;
+	p.event_arg = arg;
+	rc = lane_make(l, &p, d0->nb_lanes);
+	if (rc != 0) {
+		app_dp_free(l);
+		return rc;
 	}
-	d->node = tws_node_create(&(struct tws_node_params){ .port_id = d->port_id,
-		.net = d->net, .stack = d->st, .fault = d->fault, .socket_id = sock,
-		.rx_csum_trust = emulate });
-	if (d->node == NULL) {
-		fprintf(stderr, "%s: cannot create the poll node: %s\n", p->prog,
-			rte_strerror(rte_errno));
-		app_dp_free(d);
-		return -rte_errno;
-	}
-
-	struct tws_table_stats ts;
-
-	tws_table_stats_get(tws_stack_table(d->st), &ts);
-	d->max_tw = p->knobs.max_tw;
-	d->max_conns = p->max_conns;
-	d->tw_bytes_per_entry = ((double)ts.tw_log_bytes + (double)ts.index_bytes * d->max_tw /
-				 ((double)d->max_tw + p->max_conns)) / d->max_tw;
+	__atomic_store_n(&d0->lanes[queue], l, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -334,10 +418,48 @@ app_dp_free(struct app_dp *d)
 	tws_fault_free(d->fault);
 	tws_stack_free(d->st);
 	tws_net_free(d->net);
-	if (d->port_started)
-		tws_port_close(d->port_id);
-	rte_mempool_free(d->mp);
+	if (!d->is_lane) {
+		if (d->port_started)
+			tws_port_close(d->port_id);
+		rte_mempool_free(d->mp);
+	}
 	memset(d, 0, sizeof(*d));
+}
+
+/* Lane q of d0 if it is up, else NULL. */
+static const struct app_dp *
+lane_at(const struct app_dp *d0, unsigned int q)
+{
+	return q == 0 ? d0 : __atomic_load_n(&d0->lanes[q], __ATOMIC_ACQUIRE);
+}
+
+void
+app_dp_stack_stats(const struct app_dp *d0, struct tws_stack_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned int q = 0; q < RTE_MAX(d0->nb_lanes, (uint16_t)1); q++) {
+		const struct app_dp *l = lane_at(d0, q);
+		struct tws_stack_stats x;
+
+		if (l == NULL || l->st == NULL)
+			continue;
+		tws_stack_stats_get(l->st, &x);
+		for (size_t i = 0; i < sizeof(x) / sizeof(uint64_t); i++)
+			((uint64_t *)s)[i] += ((const uint64_t *)&x)[i];
+	}
+}
+
+uint64_t
+app_dp_tw_capacity(const struct app_dp *d0)
+{
+	uint64_t n = 0;
+
+	for (unsigned int q = 0; q < RTE_MAX(d0->nb_lanes, (uint16_t)1); q++) {
+		const struct app_dp *l = lane_at(d0, q);
+
+		n += l != NULL ? l->max_tw : 0;
+	}
+	return n;
 }
 
 bool
@@ -360,21 +482,31 @@ app_dp_link_wait(struct app_dp *d, double seconds)
 	return up;
 }
 
-unsigned int
-app_dp_describe_open(FILE *f, const char *prog, const struct app_dp *d, unsigned int max)
+/* Sum the uint64_t counters of @p x into @p s (n of them). */
+static void
+add_u64(void *s, const void *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		((uint64_t *)s)[i] += ((const uint64_t *)x)[i];
+}
+
+static unsigned int
+describe_lane(FILE *f, const char *prog, const struct app_dp *d, unsigned int n,
+	      unsigned int max)
 {
 	const struct tws_table *t = tws_stack_table(d->st);
 	struct tws_table_stats ts;
-	unsigned int n = 0;
+	unsigned int here = 0;
 
 	tws_table_stats_get(t, &ts);
-	for (uint32_t i = 0; n < ts.conns && i < d->max_conns; i++) {
+	for (uint32_t i = 0; here < ts.conns && i < d->max_conns; i++) {
 		const struct tws_conn *c = tws_table_conn_at(t, i);
 		struct tws_conn_info ci;
 		char a[16];
 
 		if (c == NULL)
 			continue;
+		here++;
 		if (n++ >= max)
 			continue;
 		tws_conn_info_get(c, &ci);
@@ -386,6 +518,20 @@ app_dp_describe_open(FILE *f, const char *prog, const struct app_dp *d, unsigned
 			ci.unacked, ci.rcv_nxt - ci.irs, ci.rcv_wnd, ci.snd_wnd, ci.rto_ms,
 			ci.retransmits);
 	}
+	return n;
+}
+
+unsigned int
+app_dp_describe_open(FILE *f, const char *prog, const struct app_dp *d, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int q = 0; q < RTE_MAX(d->nb_lanes, (uint16_t)1); q++) {
+		const struct app_dp *l = lane_at(d, q);
+
+		if (l != NULL && l->st != NULL)
+			n = describe_lane(f, prog, l, n, max);
+	}
 	if (n > max)
 		fprintf(f, "%s: open at the end: %u more\n", prog, n - max);
 	return n;
@@ -394,11 +540,29 @@ app_dp_describe_open(FILE *f, const char *prog, const struct app_dp *d, unsigned
 void
 app_dp_json(struct app_json *j, const struct app_dp *d)
 {
-	struct tws_node_stats ns;
-	struct tws_net_stats nt;
+	struct tws_node_stats ns = { 0 };
+	struct tws_net_stats nt = { 0 };
+	struct tws_fault_stats fs = { 0 };
+	bool fault = false;
 
-	tws_node_stats_get(d->node, &ns);
-	tws_net_stats_get(d->net, &nt);
+	for (unsigned int q = 0; q < RTE_MAX(d->nb_lanes, (uint16_t)1); q++) {
+		const struct app_dp *l = lane_at(d, q);
+		struct tws_node_stats xn;
+		struct tws_net_stats xt;
+		struct tws_fault_stats xf;
+
+		if (l == NULL || l->node == NULL)
+			continue;
+		tws_node_stats_get(l->node, &xn);
+		tws_net_stats_get(l->net, &xt);
+		add_u64(&ns, &xn, sizeof(xn) / sizeof(uint64_t));
+		add_u64(&nt, &xt, sizeof(xt) / sizeof(uint64_t));
+		if (l->fault != NULL) {
+			tws_fault_stats_get(l->fault, &xf);
+			add_u64(&fs, &xf, sizeof(xf) / sizeof(uint64_t));
+			fault = true;
+		}
+	}
 	app_json_obj(j, "port");
 	app_json_str(j, "name", d->info.name);
 	app_json_str(j, "driver", d->info.driver);
@@ -420,12 +584,11 @@ app_dp_json(struct app_json *j, const struct app_dp *d)
 	app_json_u64(j, "arp_failed", nt.arp_failed);
 	app_json_u64(j, "mbufs", d->mp->size);
 	app_json_u64(j, "mbufs_in_use", rte_mempool_in_use_count(d->mp));
+	app_json_u64(j, "lanes", RTE_MAX(d->nb_lanes, (uint16_t)1));
 	app_json_end(j);
-	if (d->fault != NULL) {
-		struct tws_fault_stats fs;
+	if (fault) {
 		const char *name, *desc;
 
-		tws_fault_stats_get(d->fault, &fs);
 		app_json_obj(j, "fault");
 		for (unsigned int i = 0; tws_fault_stat_name(i, &name, &desc) == 0; i++)
 			app_json_u64(j, name, ((const uint64_t *)&fs)[i]);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The data path of a tool on a DPDK port, one lcore and one queue: the
- * port (found by name, set up with the offloads it has), an mbuf pool, the
- * net layer (our address range, ARP), a TCP stack and the runtime node
- * that polls them (tws_node), plus the clock the poll loop reads once per
- * iteration and the progress line both tools print once per second.
+ * The data path of a tool on a DPDK port: the port (found by name, set up
+ * with the offloads it has and a queue pair per lane), an mbuf pool, and
+ * per lane (an lcore) the net layer (our address range, ARP), a TCP stack
+ * and the runtime node that polls them (tws_node); plus the clock the poll
+ * loops read once per iteration and the progress line both tools print
+ * once per second.
  */
 #ifndef APP_DP_H
 #define APP_DP_H
@@ -60,31 +61,50 @@ bool app_dp_is_neighbour(const struct app_dp_conf *c, uint32_t ip);
 struct app_dp_params {
 	const char *prog;
 	const struct app_dp_conf *conf;
-	struct tws_tcp_knobs knobs; /* max_tw as the stack should make it (not 0) */
-	uint32_t max_conns;
+	struct tws_tcp_knobs knobs; /* max_tw as the stacks should make it in all (not 0) */
+	uint32_t max_conns;        /* in all: each lane gets its share */
 	uint32_t max_listeners;    /* 0: 16 */
 	uint32_t max_dests;        /* 0: 1024 */
 	uint32_t nb_mbufs;
+	uint16_t nb_lanes;         /* lanes (lcores, queue pairs); 0: 1 */
+	bool client;               /* connects out (tws-gen): replies must come back to the lane */
 	tws_event_cb event_cb;
 	void *event_arg;
 };
 
+/* Most lanes of a port: lcores polling a queue pair each, a connection table each. */
+#define APP_DP_MAX_LANES 16
+
+/*
+ * One lane: an lcore's queue pair of the port, with its own net layer, TCP
+ * stack (connection table, timers, port allocator) and poll node. Lane 0
+ * also owns the port and the mbuf pool, and lists the lanes; the others
+ * are made on their own lcore by app_dp_lane_create(). Each lane's stack
+ * has 1/N of the connections, of the TIME_WAIT capacity and of the local
+ * port range (so two lanes never pick the same tuple).
+ */
 struct app_dp {
 	uint16_t port_id;
+	uint16_t queue;            /* the queue pair this lane polls */
 	bool port_started;
+	bool is_lane;              /* lanes 1..N-1: the port and the pool are lane 0's */
 	struct tws_port_info info;
 	struct rte_mempool *mp;
 	struct tws_net *net;
 	struct tws_stack *st;
 	struct tws_node *node;
 	struct tws_fault *fault;   /* NULL without --fault */
-	uint64_t tsc0;             /* the clock: start_us at tsc0 */
+	uint64_t tsc0;             /* the clock: start_us at tsc0 (the same on every lane) */
 	double us_per_tsc;
 	uint64_t start_us;
-	uint32_t max_tw;
-	uint32_t max_conns;
+	uint32_t max_tw;           /* this lane's */
+	uint32_t max_conns;        /* this lane's */
 	double tw_bytes_per_entry; /* TIME_WAIT log and its share of the index, per entry */
 	bool csum_emulated;        /* --csum emulate */
+	/* Lane 0 only: */
+	uint16_t nb_lanes;
+	struct app_dp *lanes[APP_DP_MAX_LANES]; /* lane q once it is up (lanes[0]: itself) */
+	struct app_dp_params par;  /* what made lane 0, for the others */
 };
 
 /* Largest mss whose segments fit the 1500-byte MTU (the engine subtracts its options). */
@@ -105,8 +125,26 @@ long app_dp_memory_mb(uint32_t max_conns, uint32_t max_tw, uint32_t nb_mbufs, ui
  */
 int app_dp_create(struct app_dp *d, const struct app_dp_params *p);
 
-/* Free everything app_dp_create() made, the port closed. */
+/*
+ * Make lane @p queue (1..nb_lanes-1) of the port lane 0 @p d0 set up, on the
+ * calling lcore (its memory on that lcore's socket), with its own event
+ * callback, and list it in d0->lanes. On failure prints one message.
+ * @return 0 or -errno.
+ */
+int app_dp_lane_create(struct app_dp *l, struct app_dp *d0, uint16_t queue, tws_event_cb cb,
+		       void *arg);
+
+/*
+ * Free what app_dp_create() or app_dp_lane_create() made; lane 0 also closes
+ * the port and frees the pool, so it goes last.
+ */
 void app_dp_free(struct app_dp *d);
+
+/* The stacks' counters summed over the lanes of lane 0 @p d0 (gauges too: they add up). */
+void app_dp_stack_stats(const struct app_dp *d0, struct tws_stack_stats *s);
+
+/* TIME_WAIT entries the lanes of @p d0 can hold in all. */
+uint64_t app_dp_tw_capacity(const struct app_dp *d0);
 
 /*
  * Wait up to @p seconds for the port's link (a memif peer connecting);

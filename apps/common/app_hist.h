@@ -41,6 +41,17 @@ app_hist_add(struct app_hist *h, uint64_t v)
 		h->max = v;
 }
 
+/* Add the samples of @p from into @p into (histograms of two lanes, say). */
+static inline void
+app_hist_merge(struct app_hist *into, const struct app_hist *from)
+{
+	for (unsigned int i = 0; i < APP_HIST_BUCKETS; i++)
+		into->bucket[i] += from->bucket[i];
+	into->count += from->count;
+	if (from->max > into->max)
+		into->max = from->max;
+}
+
 /*
  * The value at quantile @p q (0..1): the upper end of the bucket holding the
  * q-th sample, never above the largest sample seen. 0 for an empty histogram.

@@ -23,7 +23,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	tws_stack_stats_get(tel_dp->st, &s);
+	app_dp_stack_stats(tel_dp, &s);
 	rte_tel_data_start_dict(d);
 	for (unsigned int i = 0; tws_stack_stat_name(i, &name, &desc) == 0; i++)
 		rte_tel_data_add_dict_u64(d, name, v[i]);
@@ -43,10 +43,10 @@ tel_tw(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	tws_stack_stats_get(tel_dp->st, &s);
+	app_dp_stack_stats(tel_dp, &s);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "entries", s.tw_entries);
-	rte_tel_data_add_dict_u64(d, "capacity", tel_dp->max_tw);
+	rte_tel_data_add_dict_u64(d, "capacity", app_dp_tw_capacity(tel_dp));
 	snprintf(bytes, sizeof(bytes), "%.1f", tel_dp->tw_bytes_per_entry);
 	rte_tel_data_add_dict_string(d, "bytes_per_entry", bytes);
 	rte_tel_data_add_dict_u64(d, "memory_bytes",

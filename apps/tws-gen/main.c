@@ -29,6 +29,7 @@
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_lcore.h>
+#include <rte_pause.h>
 #include <rte_random.h>
 
 #include "app_churn.h"
@@ -163,8 +164,17 @@ struct slot {
 	struct app_http_resp resp;
 };
 
-static struct {
+/*
+ * A lane's state: one per lcore (thread-local, so the code below reads as
+ * if there were one), each with its queue pair, stack, share of the
+ * concurrency and the rate, and its own counters. lanes[] lists them for
+ * the main lcore, which sums them for the progress line and the summary.
+ */
+struct gen_lane {
 	struct app_dp dp;
+	uint32_t concurrency;      /* this lane's share of --concurrency */
+	double rate;               /* this lane's share of --rate (0: unlimited) */
+	int rc;                    /* a worker's set-up: 0, or the exit code */
 	uint64_t now;              /* the poll loop's clock, read once per iteration */
 	struct slot *slots;
 	uint32_t *free_ids;
@@ -186,16 +196,49 @@ static struct {
 	uint64_t bytes_verified;   /* response body bytes checked against the pattern */
 	uint64_t err[ERR_COUNT];
 	struct app_hist lat_connect, lat_request;
-} g;
+	uint8_t buf[RECV_CHUNK];   /* what tws_recv() reads into */
+};
 
-static uint64_t
-errors_total(void)
+static __thread struct gen_lane g;
+static struct gen_lane *lanes[APP_DP_MAX_LANES];
+static uint16_t nb_lanes = 1;
+static struct {
+	unsigned int ready;        /* worker lanes set up (atomic) */
+	unsigned int done;         /* worker lanes whose run is over (atomic) */
+	volatile int go;           /* 1: churn from t_start; -1: set-up failed, leave */
+	uint64_t t_start;
+} run_ctl;
+
+static int alloc_state(struct gen_lane *l);
+
+/* Counters summed over the lanes: a snapshot while they run, exact once they are done. */
+struct gen_sum {
+	uint64_t started, connections, requests, bytes_verified, inflight;
+	uint64_t err[ERR_COUNT];
+	uint64_t errors;
+};
+
+static struct gen_sum
+sum_lanes(void)
 {
-	uint64_t n = 0;
+	struct gen_sum t = { 0 };
 
-	for (unsigned int i = 0; i < ERR_COUNT; i++)
-		n += g.err[i];
-	return n;
+	for (unsigned int q = 0; q < nb_lanes; q++) {
+		const struct gen_lane *l = lanes[q];
+
+		if (l == NULL)
+			continue;
+		t.started += l->started;
+		t.connections += l->connections;
+		t.requests += l->requests;
+		t.bytes_verified += l->bytes_verified;
+		t.inflight += l->inflight;
+		for (unsigned int i = 0; i < ERR_COUNT; i++) {
+			t.err[i] += l->err[i];
+			t.errors += l->err[i];
+		}
+	}
+	return t;
 }
 
 static uint32_t
@@ -329,10 +372,10 @@ response_done(struct slot *s)
 static bool
 read_response(struct slot *s)
 {
-	static uint8_t buf[RECV_CHUNK];
+	uint8_t *buf = g.buf;
 	int r;
 
-	while ((r = tws_recv(s->conn, buf, sizeof(buf))) > 0) {
+	while ((r = tws_recv(s->conn, buf, RECV_CHUNK)) > 0) {
 		uint32_t pos = 0, len = (uint32_t)r;
 
 		while (pos < len) {
@@ -465,10 +508,10 @@ start_connects(uint64_t t_start)
 	uint32_t pairs[BURST];
 	bool probe[BURST];
 	int rc[BURST];
-	uint64_t budget = opt.concurrency - g.inflight;
+	uint64_t budget = g.concurrency - g.inflight;
 
-	if (opt.rate > 0) {
-		uint64_t allowed = (uint64_t)((double)(g.now - t_start) * opt.rate / 1e6) + 1;
+	if (g.rate > 0) {
+		uint64_t allowed = (uint64_t)((double)(g.now - t_start) * g.rate / 1e6) + 1;
 
 		budget = allowed > g.started ? RTE_MIN(budget, allowed - g.started) : 0;
 	}
@@ -585,7 +628,7 @@ abort_inflight(void)
 	static const char *const phases[] = { "connecting", "request", "await_fin", "closing" };
 	unsigned int shown = 0;
 
-	for (uint32_t i = 0; i < opt.concurrency; i++) {
+	for (uint32_t i = 0; i < g.concurrency; i++) {
 		struct slot *s = &g.slots[i];
 
 		if (!s->in_use)
@@ -611,17 +654,18 @@ abort_inflight(void)
 }
 
 struct sample {
-	uint64_t t, connections, errors;
+	uint64_t t;
+	struct gen_sum sum;
 	struct tws_stack_stats ss;
 };
 
+/* The lanes' counters and stacks now (the main lcore's lane 0 calls it). */
 static void
 sample_take(struct sample *x)
 {
 	x->t = g.now;
-	x->connections = g.connections;
-	x->errors = errors_total();
-	tws_stack_stats_get(g.dp.st, &x->ss);
+	x->sum = sum_lanes();
+	app_dp_stack_stats(&g.dp, &x->ss);
 }
 
 /* Connections/s and TIME_WAIT entries per second, from the CSV (--plot). */
@@ -649,20 +693,20 @@ static void
 progress(const struct sample *prev, const struct sample *cur, uint64_t t_start, FILE *csv)
 {
 	double dt = (double)(cur->t - prev->t) / 1e6;
-	double cps = dt > 0 ? (double)(cur->connections - prev->connections) / dt : 0.0;
+	double cps = dt > 0 ? (double)(cur->sum.connections - prev->sum.connections) / dt : 0.0;
 	double t = (double)(cur->t - t_start) / 1e6;
 	char detail[256];
 
-	app_error_detail(detail, sizeof(detail), err_names, g.err, ERR_COUNT);
+	app_error_detail(detail, sizeof(detail), err_names, cur->sum.err, ERR_COUNT);
 	app_progress_print(stdout, PROG, &(struct app_progress){ .t_s = t, .cps = cps,
-		.open = g.inflight, .tw = cur->ss.tw_entries,
-		.tw_bytes_per_entry = g.dp.tw_bytes_per_entry, .errors = cur->errors,
+		.open = cur->sum.inflight, .tw = cur->ss.tw_entries,
+		.tw_bytes_per_entry = g.dp.tw_bytes_per_entry, .errors = cur->sum.errors,
 		.error_detail = detail, .retransmits = cur->ss.retransmits });
 	if (csv != NULL) {
-		fprintf(csv, "%.3f,%" PRIu64 ",%.0f,%u,%" PRIu64 ",%.0f,%" PRIu64 ",%" PRIu64 "\n",
-			t, cur->connections, cps, g.inflight, cur->ss.tw_entries,
-			(double)cur->ss.tw_entries * g.dp.tw_bytes_per_entry, cur->errors,
-			cur->ss.retransmits);
+		fprintf(csv, "%.3f,%" PRIu64 ",%.0f,%" PRIu64 ",%" PRIu64 ",%.0f,%" PRIu64 ",%"
+			PRIu64 "\n", t, cur->sum.connections, cps, cur->sum.inflight,
+			cur->ss.tw_entries, (double)cur->ss.tw_entries * g.dp.tw_bytes_per_entry,
+			cur->sum.errors, cur->ss.retransmits);
 		fflush(csv);
 	}
 }
@@ -679,6 +723,28 @@ json_latency(struct app_json *j, const char *name, const struct app_hist *h)
 	app_json_end(j);
 }
 
+/* The run's totals over every lane, made once they are all done. */
+static struct {
+	struct gen_sum s;
+	struct app_hist lat_connect, lat_request;
+	uint64_t tw_capacity;
+} tot;
+
+static void
+totals_make(void)
+{
+	tot.s = sum_lanes();
+	memset(&tot.lat_connect, 0, sizeof(tot.lat_connect));
+	memset(&tot.lat_request, 0, sizeof(tot.lat_request));
+	for (unsigned int q = 0; q < nb_lanes; q++) {
+		if (lanes[q] == NULL)
+			continue;
+		app_hist_merge(&tot.lat_connect, &lanes[q]->lat_connect);
+		app_hist_merge(&tot.lat_request, &lanes[q]->lat_request);
+	}
+	tot.tw_capacity = app_dp_tw_capacity(&g.dp);
+}
+
 static void
 summary_json(FILE *f, double secs, const struct tws_stack_stats *ss, uint64_t tw_peak)
 {
@@ -688,24 +754,24 @@ summary_json(FILE *f, double secs, const struct tws_stack_stats *ss, uint64_t tw
 	app_json_begin(&j, f);
 	app_json_str(&j, "tool", PROG);
 	app_json_num(&j, "duration_s", secs, 3);
-	app_json_num(&j, "cps", secs > 0 ? (double)g.connections / secs : 0.0, 0);
-	app_json_u64(&j, "connections", g.connections);
-	app_json_u64(&j, "started", g.started);
-	app_json_u64(&j, "requests", g.requests);
-	app_json_u64(&j, "bytes_verified", g.bytes_verified);
+	app_json_num(&j, "cps", secs > 0 ? (double)tot.s.connections / secs : 0.0, 0);
+	app_json_u64(&j, "connections", tot.s.connections);
+	app_json_u64(&j, "started", tot.s.started);
+	app_json_u64(&j, "requests", tot.s.requests);
+	app_json_u64(&j, "bytes_verified", tot.s.bytes_verified);
 	app_json_obj(&j, "errors");
-	app_json_u64(&j, "total", errors_total());
+	app_json_u64(&j, "total", tot.s.errors);
 	for (unsigned int i = 0; i < ERR_COUNT; i++)
-		app_json_u64(&j, err_names[i], g.err[i]);
+		app_json_u64(&j, err_names[i], tot.s.err[i]);
 	app_json_end(&j);
 	app_json_obj(&j, "latency_us");
-	json_latency(&j, "connect", &g.lat_connect);
-	json_latency(&j, "request", &g.lat_request);
+	json_latency(&j, "connect", &tot.lat_connect);
+	json_latency(&j, "request", &tot.lat_request);
 	app_json_end(&j);
 	app_json_u64(&j, "tw_entries_peak", tw_peak);
 	app_json_u64(&j, "tw_entries_end", ss->tw_entries);
 	app_json_num(&j, "tw_bytes_per_entry", g.dp.tw_bytes_per_entry, 1);
-	app_json_u64(&j, "tw_capacity", g.dp.max_tw);
+	app_json_u64(&j, "tw_capacity", tot.tw_capacity);
 	app_json_u64(&j, "tw_overflow", ss->tw_overflow);
 	app_json_u64(&j, "tw_reused", ss->tw_reused);
 	app_json_u64(&j, "retransmits", ss->retransmits);
@@ -727,6 +793,25 @@ summary_json(FILE *f, double secs, const struct tws_stack_stats *ss, uint64_t tw
 	app_json_str(&j, "addr", buf);
 	app_json_u64(&j, "addrs", dpc.addrs);
 	app_json_u64(&j, "servers", opt.servers.n);
+	app_json_u64(&j, "lanes", nb_lanes);
+	app_json_end(&j);
+	/* What each lane (lcore) did: the lanes should share the work evenly. */
+	app_json_obj(&j, "per_lane");
+	for (unsigned int q = 0; q < nb_lanes; q++) {
+		const struct gen_lane *l = lanes[q];
+		struct tws_stack_stats ls;
+		char key[8];
+
+		if (l == NULL || l->dp.st == NULL)
+			continue;
+		tws_stack_stats_get(l->dp.st, &ls);
+		snprintf(key, sizeof(key), "%u", q);
+		app_json_obj(&j, key);
+		app_json_u64(&j, "connections", l->connections);
+		app_json_u64(&j, "tw_entries", ls.tw_entries);
+		app_json_u64(&j, "retransmits", ls.retransmits);
+		app_json_end(&j);
+	}
 	app_json_end(&j);
 	app_dp_json(&j, &g.dp);
 	app_json_str(&j, "cpu", app_cpu_model());
@@ -739,18 +824,18 @@ summary_text(double secs, const struct tws_stack_stats *ss, uint64_t tw_peak)
 	char detail[256];
 
 	printf(PROG ": %" PRIu64 " connections in %.2f s = %.0f connections/s, %" PRIu64
-	       " requests\n", g.connections, secs, secs > 0 ? (double)g.connections / secs : 0.0,
-	       g.requests);
+	       " requests\n", tot.s.connections, secs,
+	       secs > 0 ? (double)tot.s.connections / secs : 0.0, tot.s.requests);
 	printf(PROG ": latency us connect p50 %" PRIu64 " p99 %" PRIu64 " p999 %" PRIu64
 	       ", request p50 %" PRIu64 " p99 %" PRIu64 " p999 %" PRIu64 "\n",
-	       app_hist_quantile(&g.lat_connect, 0.5), app_hist_quantile(&g.lat_connect, 0.99),
-	       app_hist_quantile(&g.lat_connect, 0.999), app_hist_quantile(&g.lat_request, 0.5),
-	       app_hist_quantile(&g.lat_request, 0.99), app_hist_quantile(&g.lat_request, 0.999));
-	app_error_detail(detail, sizeof(detail), err_names, g.err, ERR_COUNT);
+	       app_hist_quantile(&tot.lat_connect, 0.5), app_hist_quantile(&tot.lat_connect, 0.99),
+	       app_hist_quantile(&tot.lat_connect, 0.999), app_hist_quantile(&tot.lat_request, 0.5),
+	       app_hist_quantile(&tot.lat_request, 0.99), app_hist_quantile(&tot.lat_request, 0.999));
+	app_error_detail(detail, sizeof(detail), err_names, tot.s.err, ERR_COUNT);
 	printf(PROG ": TIME_WAIT entries peak %" PRIu64 ", now %" PRIu64 " (%.1f bytes each, "
-	       "%" PRIu64 " not made: capacity %u), errors %" PRIu64 "%s, retransmits %" PRIu64
+	       "%" PRIu64 " not made: capacity %" PRIu64 "), errors %" PRIu64 "%s, retransmits %" PRIu64
 	       "\n", tw_peak, ss->tw_entries, g.dp.tw_bytes_per_entry, ss->tw_overflow,
-	       g.dp.max_tw, errors_total(), detail, ss->retransmits);
+	       tot.tw_capacity, tot.s.errors, detail, ss->retransmits);
 	if (opt.syn_flood > 0) {
 		char a[16], b[16];
 
@@ -796,16 +881,23 @@ linger(void)
 	flush(100000);
 }
 
-static int
-run(FILE *csv)
+/*
+ * The churn of the calling lane from run_ctl.t_start: connects while the
+ * run lasts, then --drain for those in flight, then abort what is left.
+ * The lead lane (lane 0, the main lcore) also samples every lane for the
+ * progress line, the CSV and the TIME_WAIT peak. @return when the run ended.
+ */
+static uint64_t
+churn(bool lead, FILE *csv, uint64_t *tw_peak, struct sample *prev)
 {
-	uint64_t t_start = app_dp_now_us(&g.dp), end = t_start + (uint64_t)(opt.seconds * 1e6);
-	uint64_t drain_end = UINT64_MAX, next_peak = 0, tw_peak = 0;
-	struct sample prev, cur;
+	uint64_t t_start = run_ctl.t_start, end = t_start + (uint64_t)(opt.seconds * 1e6);
+	uint64_t drain_end = UINT64_MAX, next_peak = 0;
+	struct sample cur;
 	bool starting = true;
 
 	g.now = t_start;
-	sample_take(&prev);
+	if (lead)
+		sample_take(prev);
 	for (;;) {
 		g.now = app_dp_now_us(&g.dp);
 		if (starting && (g.now >= end || app_stop_requests > 0)) {
@@ -814,34 +906,73 @@ run(FILE *csv)
 		}
 		if (starting) {
 			start_connects(t_start);
-			if (opt.syn_flood > 0 && !g.warm)
+			if (lead && opt.syn_flood > 0 && !g.warm)
 				flood_send();
 		} else if (g.inflight == 0 || g.now >= drain_end || app_stop_requests > 1)
 			break;
 		tws_node_poll(g.dp.node, g.now);
-		if (g.now < next_peak)
+		if (!lead || g.now < next_peak)
 			continue;
 		next_peak = g.now + 10000;
 		sample_take(&cur);
-		tw_peak = RTE_MAX(tw_peak, cur.ss.tw_entries);
-		if (cur.t >= prev.t + 1000000) {
-			progress(&prev, &cur, t_start, csv);
-			prev = cur;
+		*tw_peak = RTE_MAX(*tw_peak, cur.ss.tw_entries);
+		if (cur.t >= prev->t + 1000000) {
+			progress(prev, &cur, t_start, csv);
+			*prev = cur;
 		}
 	}
 	abort_inflight();
 	flush(100000);
+	return g.now;
+}
 
-	double secs = (double)(g.now - t_start) / 1e6;
+/* A worker lcore: set up lane q, wait for the start, churn, linger. */
+static int
+lane_main(void *arg)
+{
+	uint16_t q = (uint16_t)(uintptr_t)arg;
+	uint64_t peak = 0;
+	struct sample prev;
+
+	g.concurrency = opt.concurrency / nb_lanes + (q < opt.concurrency % nb_lanes);
+	g.rate = (double)opt.rate / nb_lanes;
+	g.rc = alloc_state(&g) != 0 ? 1 :
+	       app_dp_lane_create(&g.dp, &lanes[0]->dp, q, on_event, NULL) != 0 ? 1 : 0;
+	lanes[q] = &g;
+	__atomic_fetch_add(&run_ctl.ready, 1, __ATOMIC_RELEASE);
+	while (run_ctl.go == 0)
+		rte_pause();
+	if (run_ctl.go > 0 && g.rc == 0) {
+		churn(false, NULL, &peak, &prev);
+		linger();
+	}
+	__atomic_fetch_add(&run_ctl.done, 1, __ATOMIC_RELEASE);
+	return g.rc;
+}
+
+static int
+run(FILE *csv)
+{
+	uint64_t tw_peak = 0;
+	struct sample prev, cur;
+	uint64_t t_end = churn(true, csv, &tw_peak, &prev);
+	double secs = (double)(t_end - run_ctl.t_start) / 1e6;
 
 	linger();
+	/* The other lanes end on the same clock; answer on ours until they are done. */
+	while (__atomic_load_n(&run_ctl.done, __ATOMIC_ACQUIRE) < nb_lanes - 1u)
+		tws_node_poll(g.dp.node, app_dp_now_us(&g.dp));
+	rte_eal_mp_wait_lcore();
+
 	struct tws_stack_stats ss;
 
+	g.now = app_dp_now_us(&g.dp);
 	sample_take(&cur);
 	if (cur.t > prev.t + 100000)
-		progress(&prev, &cur, t_start, csv);
-	tws_stack_stats_get(g.dp.st, &ss);
+		progress(&prev, &cur, run_ctl.t_start, csv);
+	app_dp_stack_stats(&g.dp, &ss);
 	tw_peak = RTE_MAX(tw_peak, ss.tw_entries);
+	totals_make();
 	summary_text(secs, &ss, tw_peak);
 	if (opt.json != NULL) {
 		FILE *f = fopen(opt.json, "w");
@@ -853,7 +984,7 @@ run(FILE *csv)
 		summary_json(f, secs, &ss, tw_peak);
 		fclose(f);
 	}
-	return errors_total() == 0 ? 0 : 3;
+	return tot.s.errors == 0 ? 0 : 3;
 }
 
 /* Servers must be neighbours on our subnet: there is no gateway. */
@@ -943,38 +1074,42 @@ tw_capacity(const struct tws_tcp_knobs *k)
 }
 
 static int
-alloc_state(void)
+alloc_state(struct gen_lane *l)
 {
-	g.slots = calloc(opt.concurrency, sizeof(*g.slots));
-	g.free_ids = calloc(opt.concurrency, sizeof(*g.free_ids));
-	g.srv = calloc(opt.servers.n, sizeof(*g.srv));
-	g.req = calloc(opt.servers.n, sizeof(*g.req));
-	if (g.slots == NULL || g.free_ids == NULL || g.srv == NULL || g.req == NULL)
+	l->slots = calloc(l->concurrency, sizeof(*l->slots));
+	l->free_ids = calloc(l->concurrency, sizeof(*l->free_ids));
+	l->srv = calloc(opt.servers.n, sizeof(*l->srv));
+	l->req = calloc(opt.servers.n, sizeof(*l->req));
+	if (l->slots == NULL || l->free_ids == NULL || l->srv == NULL || l->req == NULL)
 		return -1;
-	for (uint32_t i = 0; i < opt.concurrency; i++)
-		g.free_ids[i] = opt.concurrency - 1 - i;
-	g.nb_free = opt.concurrency;
+	for (uint32_t i = 0; i < l->concurrency; i++)
+		l->free_ids[i] = l->concurrency - 1 - i;
+	l->nb_free = l->concurrency;
 	for (unsigned int i = 0; i < opt.servers.n; i++) {
 		uint32_t n = opt.request_bytes;
 
-		g.req[i] = malloc(n);
-		if (g.req[i] == NULL || app_http_request(g.req[i], n, opt.servers.e[i].ip, n) == 0)
+		l->req[i] = malloc(n);
+		if (l->req[i] == NULL || app_http_request(l->req[i], n, opt.servers.e[i].ip, n) == 0)
 			return -1;
 	}
-	g.nb_pairs = dpc.addrs * opt.servers.n;
-	g.warm = true;
+	l->nb_pairs = dpc.addrs * opt.servers.n;
+	l->warm = true;
 	return 0;
 }
 
 static void
-free_state(void)
+free_state(struct gen_lane *l)
 {
-	for (unsigned int i = 0; g.req != NULL && i < opt.servers.n; i++)
-		free(g.req[i]);
-	free(g.req);
-	free(g.srv);
-	free(g.free_ids);
-	free(g.slots);
+	for (unsigned int i = 0; l->req != NULL && i < opt.servers.n; i++)
+		free(l->req[i]);
+	free(l->req);
+	free(l->srv);
+	free(l->free_ids);
+	free(l->slots);
+	l->req = NULL;
+	l->srv = NULL;
+	l->free_ids = NULL;
+	l->slots = NULL;
 }
 
 int
@@ -984,14 +1119,18 @@ main(int argc, char **argv)
 		.prog = PROG, .section = "gen",
 		.synopsis = PROG " [EAL options --] --port NAME --addr A[/P] --server IP:P[,...] "
 			    "[options]",
-		.about = "Churns HTTP/1.1 connections over a DPDK port, one lcore:\n"
-			 "connect, requests, responses, close by FIN or RST. Prints\n"
-			 "connections/s, open connections, TIME_WAIT entries, errors and\n"
-			 "retransmissions every second, and a summary (--json FILE: cps,\n"
-			 "connections, errors by kind, latency_us, tw_entries_peak,\n"
-			 "tw_bytes_per_entry, retransmits, duration_s). SIGINT ends the run.\n"
-			 "--syn-flood R adds R spoofed SYNs/s from --flood-from addresses\n"
-			 "(JSON syn_flood: sent, dropped) to test a server's SYN cookies.",
+		.about = "Churns HTTP/1.1 connections over a DPDK port: connect, requests,\n"
+			 "responses, close by FIN or RST. One lane per EAL lcore (-l 0-3: four),\n"
+			 "each with a queue pair, its own connection table and 1/N of the\n"
+			 "concurrency, the rate and the local ports (over memif, run tws-server\n"
+			 "with as many lcores). Prints connections/s, open connections,\n"
+			 "TIME_WAIT entries, errors and retransmissions every second, and a\n"
+			 "summary (--json FILE: cps, connections, errors by kind, latency_us,\n"
+			 "tw_entries_peak, tw_bytes_per_entry, retransmits, duration_s,\n"
+			 "per_lane). SIGINT ends the run.\n"
+			 "--syn-flood R adds R spoofed SYNs/s (from the first lane) from\n"
+			 "--flood-from addresses (JSON syn_flood: sent, dropped) to test a\n"
+			 "server's SYN cookies.",
 		.epilog = "Exit status: 0 done without errors, 1 failure (EAL, memory, port), "
 			  "2 bad usage or\nconfiguration, 3 the run counted errors.",
 		.tables = tables, .nb_tables = RTE_DIM(tables),
@@ -1024,18 +1163,50 @@ main(int argc, char **argv)
 
 	int rc = 1;
 
-	if (alloc_state() != 0) {
+	nb_lanes = (uint16_t)rte_lcore_count();
+	if (nb_lanes > APP_DP_MAX_LANES || nb_lanes > opt.concurrency) {
+		fprintf(stderr, PROG ": %u lcores: at most %u are run, and no more than "
+			"--concurrency (%u): one lane each\n", nb_lanes, APP_DP_MAX_LANES,
+			opt.concurrency);
+		rc = 2;
+		goto out;
+	}
+	g.concurrency = opt.concurrency / nb_lanes + (opt.concurrency % nb_lanes != 0);
+	g.rate = (double)opt.rate / nb_lanes;
+	if (alloc_state(&g) != 0) {
 		fprintf(stderr, PROG ": no memory for %u connection slots\n", opt.concurrency);
 		goto out;
 	}
 	int drc = app_dp_create(&g.dp, &(struct app_dp_params){ .prog = PROG, .conf = &dpc,
 		.knobs = res.knobs, .max_conns = max_conns,
 		.max_dests = RTE_MIN(g.nb_pairs + 16, 1u << 20), .nb_mbufs = mbufs,
-		.event_cb = on_event });
+		.nb_lanes = nb_lanes, .client = true, .event_cb = on_event });
 
 	if (drc != 0) {
 		rc = drc == -ENODEV ? 2 : 1;
 		goto out;
+	}
+	lanes[0] = &g;
+
+	/* The other lanes, one per worker lcore: each makes its own stack there. */
+	unsigned int lc, q = 1;
+
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		rte_eal_remote_launch(lane_main, (void *)(uintptr_t)q, lc);
+		q++;
+	}
+	while (__atomic_load_n(&run_ctl.ready, __ATOMIC_ACQUIRE) < nb_lanes - 1u)
+		rte_pause();
+	bool lanes_ok = true;
+
+	for (q = 1; q < nb_lanes; q++)
+		lanes_ok = lanes_ok && lanes[q]->rc == 0;
+	if (!lanes_ok) {
+		fprintf(stderr, PROG ": a lane could not be set up (the lines above say why)\n");
+		rc = 1;
+		run_ctl.go = -1;
+		rte_eal_mp_wait_lcore();
+		goto out_dp;
 	}
 	if (app_telemetry_register(&g.dp) != 0)
 		fprintf(stderr, PROG ": telemetry endpoints /tws/* not registered\n");
@@ -1060,18 +1231,23 @@ main(int argc, char **argv)
 	}
 	if (!app_dp_link_wait(&g.dp, LINK_WAIT_S))
 		fprintf(stderr, PROG ": the link of %s is still down after %.0f s (a memif client "
-			"needs its server); going on: connections will time out\n",
-			g.dp.info.name, LINK_WAIT_S);
+			"needs its server, with as many lcores as this one: %u); going on: "
+			"connections will time out\n", g.dp.info.name, LINK_WAIT_S, nb_lanes);
 
 	char a[16];
 
 	printf(PROG ": %s (%s) from %s/%u (%u address%s) to %u server%s, concurrency %u, rate %s, "
-	       "%.1f s; TIME_WAIT room %u entries (%.1f bytes each)\n", g.dp.info.name,
+	       "%.1f s; TIME_WAIT room %" PRIu64 " entries (%.1f bytes each)\n", g.dp.info.name,
 	       g.dp.info.driver, app_ip_str(dpc.addr.ip, a), dpc.addr.prefix, dpc.addrs,
 	       dpc.addrs > 1 ? "es" : "", opt.servers.n, opt.servers.n > 1 ? "s" : "",
-	       opt.concurrency, opt.rate ? "limited" : "unlimited", opt.seconds, g.dp.max_tw,
-	       g.dp.tw_bytes_per_entry);
+	       opt.concurrency, opt.rate ? "limited" : "unlimited", opt.seconds,
+	       app_dp_tw_capacity(&g.dp), g.dp.tw_bytes_per_entry);
+	if (nb_lanes > 1)
+		printf(PROG ": %u lanes (lcores), each with its queue pair, 1/%u of the "
+		       "concurrency, the rate and the local ports\n", nb_lanes, nb_lanes);
 	fflush(stdout);
+	run_ctl.t_start = app_dp_now_us(&g.dp);
+	run_ctl.go = 1;
 	rc = run(csv);
 out_dp:
 	if (csv != NULL)
@@ -1080,9 +1256,15 @@ out_dp:
 		printf(PROG ": plot of the run: %s\n", opt.plot);
 	if (opt.csv == tmp_csv)
 		unlink(tmp_csv);
+	for (q = 1; q < nb_lanes; q++) {
+		if (lanes[q] != NULL) {
+			app_dp_free(&lanes[q]->dp);
+			free_state(lanes[q]);
+		}
+	}
 	app_dp_free(&g.dp);
 out:
-	free_state();
+	free_state(&g);
 	app_eal_stop();
 	return rc;
 }

@@ -7,8 +7,10 @@
  * (waits for the client's FIN: the TIME_WAIT entries are the client's) or
  * server-first (closes after its response: they are the server's).
  *
- * One lcore, one queue. A progress line once per second; SIGINT (or
- * --seconds) stops it, and the summary goes to stdout and --json.
+ * One lane per EAL lcore (-l): each polls its own queue pair of the port
+ * with its own stack, listening on the same ports; the main lcore's lane
+ * also prints a progress line once per second. SIGINT (or --seconds) stops
+ * them all, and the summary (summed over the lanes) goes to stdout and --json.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +19,8 @@
 
 #include <rte_byteorder.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
 
 #include "app_dp.h"
 #include "app_http.h"
@@ -86,14 +90,47 @@ static const char *const err_names[] = {
 #undef X_NAME
 };
 
-static struct {
+/* One lane: an lcore with its queue pair, stack and counters (written by that lcore only). */
+struct lane {
 	struct app_dp dp;
-	char *resp;            /* the response, head and body */
-	uint32_t resp_len;
 	uint64_t accepted, closed, aborted_by_client, requests, responses;
 	uint64_t bytes_verified;   /* X-Pad bytes checked against the pattern */
 	uint64_t err[ERR_COUNT];
+	int rc;                    /* a worker lane's set-up: 0, or the exit code */
+	uint8_t buf[RECV_CHUNK];   /* what tws_recv() reads into */
+} __rte_cache_aligned;
+
+static struct {
+	char *resp;            /* the response, head and body (read by every lane) */
+	uint32_t resp_len;
+	uint16_t nb_lanes;
+	struct lane *lane;     /* nb_lanes; lane[0] runs on the main lcore and owns the port */
+	volatile int stop;     /* set by the main lcore: the lanes leave their loops */
+	unsigned int ready;    /* lanes set up (atomic) */
 } srv;
+
+/* Counters summed over the lanes (read while they run: a snapshot, not exact). */
+static struct lane_sum {
+	uint64_t accepted, closed, aborted_by_client, requests, responses, bytes_verified;
+	uint64_t err[ERR_COUNT];
+} sum_lanes(void)
+{
+	struct lane_sum t = { 0 };
+
+	for (unsigned int q = 0; q < srv.nb_lanes; q++) {
+		const struct lane *l = &srv.lane[q];
+
+		t.accepted += l->accepted;
+		t.closed += l->closed;
+		t.aborted_by_client += l->aborted_by_client;
+		t.requests += l->requests;
+		t.responses += l->responses;
+		t.bytes_verified += l->bytes_verified;
+		for (unsigned int i = 0; i < ERR_COUNT; i++)
+			t.err[i] += l->err[i];
+	}
+	return t;
+}
 
 /*
  * A connection's state lives in its udata word: no allocation per
@@ -122,7 +159,7 @@ st_owed(uint64_t s)
 
 /* Queue what is owed; close when the policy says so. @return the new state. */
 static uint64_t
-serve(struct tws_conn *c, uint64_t s)
+serve(struct lane *L, struct tws_conn *c, uint64_t s)
 {
 	uint64_t owed = st_owed(s), off = (s & ST_OFF_MASK) >> ST_OFF_SHIFT;
 
@@ -130,7 +167,7 @@ serve(struct tws_conn *c, uint64_t s)
 		int r = tws_send(c, srv.resp + off, (uint32_t)(srv.resp_len - off));
 
 		if (r < 0) {
-			srv.err[ERR_send]++;
+			L->err[ERR_send]++;
 			owed = 0;
 			off = 0;
 			break;
@@ -140,7 +177,7 @@ serve(struct tws_conn *c, uint64_t s)
 			break; /* the SENT event brings us back */
 		off = 0;
 		owed--;
-		srv.responses++;
+		L->responses++;
 		s |= ST_SERVED;
 	}
 	s = (s & (ST_MATCH_MASK | ST_PEER_CLOSED | ST_CLOSED | ST_SERVED | ST_PAD_MASK)) |
@@ -159,27 +196,27 @@ serve(struct tws_conn *c, uint64_t s)
  * (counted, the connection aborted).
  */
 static uint64_t
-read_requests(struct tws_conn *c, uint64_t s)
+read_requests(struct lane *L, struct tws_conn *c, uint64_t s)
 {
-	static uint8_t buf[RECV_CHUNK];
+	uint8_t *buf = L->buf;
 	int r;
 
-	while ((r = tws_recv(c, buf, sizeof(buf))) > 0) {
+	while ((r = tws_recv(c, buf, RECV_CHUNK)) > 0) {
 		uint32_t pos = 0;
 		uint8_t match = (uint8_t)(s & ST_MATCH_MASK);
 		uint8_t pad = (uint8_t)(s >> ST_PAD_SHIFT);
 		int64_t end, ok = app_http_pad_check(&pad, buf, (uint32_t)r);
 
 		if (ok < 0) {
-			srv.err[ERR_corrupt]++;
+			L->err[ERR_corrupt]++;
 			tws_abort(c);
 			return UINT64_MAX;
 		}
-		srv.bytes_verified += (uint64_t)ok;
+		L->bytes_verified += (uint64_t)ok;
 		while (pos < (uint32_t)r &&
 		       (end = app_http_head_end(&match, buf + pos, (uint32_t)r - pos)) >= 0) {
 			pos += (uint32_t)end;
-			srv.requests++;
+			L->requests++;
 			if (!(s & ST_CLOSED) && st_owed(s) < 0xffff)
 				s += UINT64_C(1) << ST_OWED_SHIFT;
 		}
@@ -192,38 +229,38 @@ static void
 on_event(struct tws_stack *st, const struct tws_event *ev, void *arg)
 {
 	uint64_t s = (uint64_t)(uintptr_t)ev->udata;
+	struct lane *L = arg;
 
 	(void)st;
-	(void)arg;
 	switch (ev->type) {
 	case TWS_EV_ACCEPTED:
-		srv.accepted++;
+		L->accepted++;
 		s = 0; /* the udata was the listener's */
 		break;
 	case TWS_EV_DATA:
-		s = read_requests(ev->conn, s);
+		s = read_requests(L, ev->conn, s);
 		if (s == UINT64_MAX)
 			return; /* aborted: the handle is gone */
-		s = serve(ev->conn, s);
+		s = serve(L, ev->conn, s);
 		break;
 	case TWS_EV_SENT:
-		s = serve(ev->conn, s);
+		s = serve(L, ev->conn, s);
 		break;
 	case TWS_EV_PEER_CLOSED:
-		s = serve(ev->conn, s | ST_PEER_CLOSED);
+		s = serve(L, ev->conn, s | ST_PEER_CLOSED);
 		break;
 	case TWS_EV_CLOSED:
-		srv.closed++;
+		L->closed++;
 		return;
 	case TWS_EV_RESET:
 		/* A client closing by RST (tws-gen --close rst) after its responses is no error. */
 		if (st_owed(s) == 0 && (s & ST_SERVED))
-			srv.aborted_by_client++;
+			L->aborted_by_client++;
 		else
-			srv.err[ERR_reset]++;
+			L->err[ERR_reset]++;
 		return;
 	case TWS_EV_ERROR:
-		srv.err[ERR_timeout]++;
+		L->err[ERR_timeout]++;
 		return;
 	default:
 		return;
@@ -232,28 +269,30 @@ on_event(struct tws_stack *st, const struct tws_event *ev, void *arg)
 }
 
 static uint64_t
-errors_total(void)
+errors_total(const struct lane_sum *t)
 {
 	uint64_t n = 0;
 
 	for (unsigned int i = 0; i < ERR_COUNT; i++)
-		n += srv.err[i];
+		n += t->err[i];
 	return n;
 }
 
 static void
 summary(FILE *f, bool json, double secs, const struct tws_stack_stats *ss, uint64_t tw_peak)
 {
-	uint64_t done = srv.closed + srv.aborted_by_client;
+	struct lane_sum t = sum_lanes();
+	uint64_t done = t.closed + t.aborted_by_client;
+	const struct app_dp *dp = &srv.lane[0].dp;
 
 	if (!json) {
 		fprintf(f, PROG ": %" PRIu64 " connections accepted, %" PRIu64 " finished in "
 			"%.2f s (%.0f/s), %" PRIu64 " requests, %" PRIu64 " responses\n",
-			srv.accepted, done, secs, secs > 0 ? (double)done / secs : 0.0,
-			srv.requests, srv.responses);
+			t.accepted, done, secs, secs > 0 ? (double)done / secs : 0.0,
+			t.requests, t.responses);
 		fprintf(f, PROG ": TIME_WAIT entries now %" PRIu64 ", peak %" PRIu64 " (%.1f bytes "
 			"each), errors %" PRIu64 ", retransmits %" PRIu64 "\n", ss->tw_entries,
-			tw_peak, srv.dp.tw_bytes_per_entry, errors_total(), ss->retransmits);
+			tw_peak, dp->tw_bytes_per_entry, errors_total(&t), ss->retransmits);
 		return;
 	}
 
@@ -262,24 +301,24 @@ summary(FILE *f, bool json, double secs, const struct tws_stack_stats *ss, uint6
 	app_json_begin(&j, f);
 	app_json_str(&j, "tool", PROG);
 	app_json_num(&j, "duration_s", secs, 3);
-	app_json_u64(&j, "connections", srv.accepted);
+	app_json_u64(&j, "connections", t.accepted);
 	app_json_u64(&j, "finished", done);
 	app_json_num(&j, "cps", secs > 0 ? (double)done / secs : 0.0, 0);
-	app_json_u64(&j, "closed", srv.closed);
-	app_json_u64(&j, "aborted_by_client", srv.aborted_by_client);
-	app_json_u64(&j, "requests", srv.requests);
-	app_json_u64(&j, "responses", srv.responses);
-	app_json_u64(&j, "bytes_verified", srv.bytes_verified);
+	app_json_u64(&j, "closed", t.closed);
+	app_json_u64(&j, "aborted_by_client", t.aborted_by_client);
+	app_json_u64(&j, "requests", t.requests);
+	app_json_u64(&j, "responses", t.responses);
+	app_json_u64(&j, "bytes_verified", t.bytes_verified);
 	app_json_obj(&j, "errors");
-	app_json_u64(&j, "total", errors_total());
+	app_json_u64(&j, "total", errors_total(&t));
 	for (unsigned int i = 0; i < ERR_COUNT; i++)
-		app_json_u64(&j, err_names[i], srv.err[i]);
+		app_json_u64(&j, err_names[i], t.err[i]);
 	app_json_end(&j);
 	app_json_u64(&j, "open", ss->conns);
 	app_json_u64(&j, "tw_entries", ss->tw_entries);
 	app_json_u64(&j, "tw_entries_peak", tw_peak);
-	app_json_num(&j, "tw_bytes_per_entry", srv.dp.tw_bytes_per_entry, 1);
-	app_json_u64(&j, "tw_capacity", srv.dp.max_tw);
+	app_json_num(&j, "tw_bytes_per_entry", dp->tw_bytes_per_entry, 1);
+	app_json_u64(&j, "tw_capacity", app_dp_tw_capacity(dp));
 	app_json_u64(&j, "tw_overflow", ss->tw_overflow);
 	app_json_u64(&j, "retransmits", ss->retransmits);
 	app_json_u64(&j, "rst_sent", ss->rst_sent);
@@ -298,7 +337,18 @@ summary(FILE *f, bool json, double secs, const struct tws_stack_stats *ss, uint6
 	app_json_u64(&j, "conn_table_full", ss->conn_table_full);
 	app_json_str(&j, "close", opt.close == CLOSE_SERVER ? "server" : "client");
 	app_json_u64(&j, "response_bytes", opt.response_bytes);
-	app_dp_json(&j, &srv.dp);
+	app_dp_json(&j, dp);
+	app_json_obj(&j, "per_lane");
+	for (unsigned int q = 0; q < srv.nb_lanes; q++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "%u", q);
+		app_json_obj(&j, key);
+		app_json_u64(&j, "connections", srv.lane[q].accepted);
+		app_json_u64(&j, "requests", srv.lane[q].requests);
+		app_json_end(&j);
+	}
+	app_json_end(&j);
 	app_json_str(&j, "cpu", app_cpu_model());
 	app_json_end(&j);
 }
@@ -316,10 +366,43 @@ write_json(double secs, const struct tws_stack_stats *ss, uint64_t tw_peak)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+/* Listen on every --listen port on lane L's stack. @return 0 or 2 after a message. */
+static int
+listen_all(struct lane *L)
+{
+	for (unsigned int i = 0; i < opt.listen.n; i++) {
+		int lrc = tws_listen(L->dp.st, 0, rte_cpu_to_be_16(opt.listen.port[i]), NULL);
+
+		if (lrc != 0) {
+			fprintf(stderr, PROG ": --listen %u: %s\n", opt.listen.port[i],
+				lrc == -EADDRINUSE ? "given twice" : strerror(-lrc));
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* A worker lcore: set up lane q, listen, poll until the main lcore says stop. */
+static int
+lane_main(void *arg)
+{
+	struct lane *L = arg;
+	uint16_t q = (uint16_t)(L - srv.lane);
+
+	L->rc = app_dp_lane_create(&L->dp, &srv.lane[0].dp, q, on_event, L) != 0 ? 1 :
+		listen_all(L);
+	__atomic_fetch_add(&srv.ready, 1, __ATOMIC_RELEASE);
+	if (L->rc != 0)
+		return L->rc;
+	while (!srv.stop)
+		tws_node_poll(L->dp.node, app_dp_now_us(&L->dp));
+	return 0;
+}
+
 static int
 run(void)
 {
-	struct app_dp *dp = &srv.dp;
+	struct app_dp *dp = &srv.lane[0].dp;
 	uint64_t t0 = app_dp_now_us(dp), now = t0, next_tick = t0 + 1000000, next_peak = t0;
 	uint64_t end = opt.seconds > 0 ? t0 + (uint64_t)(opt.seconds * 1e6) : UINT64_MAX;
 	uint64_t last_done = 0, tw_peak = 0, last_t = t0;
@@ -332,30 +415,33 @@ run(void)
 		if (now < next_peak)
 			continue;
 		next_peak = now + 10000;
-		tws_stack_stats_get(dp->st, &ss);
+		app_dp_stack_stats(dp, &ss);
 		tw_peak = RTE_MAX(tw_peak, ss.tw_entries);
 		if (now < next_tick)
 			continue;
 
-		uint64_t done = srv.closed + srv.aborted_by_client;
+		struct lane_sum t = sum_lanes();
+		uint64_t done = t.closed + t.aborted_by_client;
 
 		app_progress_print(stdout, PROG, &(struct app_progress){
 			.t_s = (double)(now - t0) / 1e6,
 			.cps = (double)(done - last_done) * 1e6 / (double)(now - last_t),
 			.open = ss.conns, .tw = ss.tw_entries,
-			.tw_bytes_per_entry = dp->tw_bytes_per_entry, .errors = errors_total(),
-			.error_detail = app_error_detail(detail, sizeof(detail), err_names, srv.err,
+			.tw_bytes_per_entry = dp->tw_bytes_per_entry, .errors = errors_total(&t),
+			.error_detail = app_error_detail(detail, sizeof(detail), err_names, t.err,
 							 ERR_COUNT),
 			.retransmits = ss.retransmits });
 		last_done = done;
 		last_t = now;
 		next_tick += 1000000;
 	}
+	srv.stop = 1;
+	rte_eal_mp_wait_lcore();
 
 	double secs = (double)(now - t0) / 1e6;
 
 	app_dp_describe_open(stderr, PROG, dp, 8);
-	tws_stack_stats_get(dp->st, &ss);
+	app_dp_stack_stats(dp, &ss);
 	tw_peak = RTE_MAX(tw_peak, ss.tw_entries);
 	summary(stdout, false, secs, &ss, tw_peak);
 	if (opt.json != NULL && write_json(secs, &ss, tw_peak) != 0)
@@ -370,7 +456,8 @@ main(int argc, char **argv)
 		.prog = PROG, .section = "server",
 		.synopsis = PROG " [EAL options --] --port NAME --addr A[/P] --listen P[,P...] "
 			    "[options]",
-		.about = "An HTTP/1.1 server on a DPDK port, one lcore: answers each\n"
+		.about = "An HTTP/1.1 server on a DPDK port, one lane per EAL lcore (-l)\n"
+			 "with a queue pair and a connection table each: answers each\n"
 			 "request with a 200 response of --response-bytes, closes client- or\n"
 			 "server-first, and prints connections/s, open connections and\n"
 			 "TIME_WAIT entries every second. SIGINT stops it and prints the\n"
@@ -412,26 +499,53 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": no memory for a %u-byte response\n", srv.resp_len);
 		goto out;
 	}
-	int drc = app_dp_create(&srv.dp, &(struct app_dp_params){ .prog = PROG, .conf = &dpc,
+	srv.nb_lanes = (uint16_t)rte_lcore_count();
+	if (srv.nb_lanes > APP_DP_MAX_LANES) {
+		fprintf(stderr, PROG ": %u lcores: at most %u are run (one lane each)\n",
+			srv.nb_lanes, APP_DP_MAX_LANES);
+		rc = 2;
+		goto out;
+	}
+	srv.lane = rte_zmalloc("tws_server_lanes", sizeof(*srv.lane) * srv.nb_lanes,
+			       RTE_CACHE_LINE_SIZE);
+	if (srv.lane == NULL) {
+		fprintf(stderr, PROG ": no memory for %u lanes\n", srv.nb_lanes);
+		goto out;
+	}
+
+	struct lane *L0 = &srv.lane[0];
+	int drc = app_dp_create(&L0->dp, &(struct app_dp_params){ .prog = PROG, .conf = &dpc,
 		.knobs = res.knobs, .max_conns = opt.max_conns, .max_listeners = opt.listen.n,
-		.nb_mbufs = mbufs, .event_cb = on_event });
+		.nb_mbufs = mbufs, .nb_lanes = srv.nb_lanes, .event_cb = on_event,
+		.event_arg = L0 });
 
 	if (drc != 0) {
 		rc = drc == -ENODEV ? 2 : 1;
 		goto out;
 	}
-	if (app_telemetry_register(&srv.dp) != 0)
-		fprintf(stderr, PROG ": telemetry endpoints /tws/* not registered\n");
-	for (unsigned int i = 0; i < opt.listen.n; i++) {
-		int lrc = tws_listen(srv.dp.st, 0, rte_cpu_to_be_16(opt.listen.port[i]), NULL);
+	rc = listen_all(L0);
+	if (rc != 0)
+		goto out_dp;
 
-		if (lrc != 0) {
-			fprintf(stderr, PROG ": --listen %u: %s\n", opt.listen.port[i],
-				lrc == -EADDRINUSE ? "given twice" : strerror(-lrc));
-			rc = 2;
-			goto out_dp;
-		}
+	/* The other lanes, one per worker lcore: each makes its own stack there. */
+	unsigned int lc, q = 1;
+
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		rte_eal_remote_launch(lane_main, &srv.lane[q], lc);
+		q++;
 	}
+	while (__atomic_load_n(&srv.ready, __ATOMIC_ACQUIRE) < srv.nb_lanes - 1u)
+		rte_pause();
+	for (q = 1; q < srv.nb_lanes; q++)
+		if (srv.lane[q].rc != 0)
+			rc = srv.lane[q].rc;
+	if (rc != 0) {
+		srv.stop = 1;
+		rte_eal_mp_wait_lcore();
+		goto out_lanes;
+	}
+	if (app_telemetry_register(&L0->dp) != 0)
+		fprintf(stderr, PROG ": telemetry endpoints /tws/* not registered\n");
 
 	char a[16], ports[128] = "";
 
@@ -439,16 +553,20 @@ main(int argc, char **argv)
 		o += (unsigned int)snprintf(ports + o, sizeof(ports) - o, "%s%u", i ? "," : "",
 					    opt.listen.port[i]);
 	printf(PROG ": listening on %s/%u (%u address%s) port %s via %s (%s, MAC "
-	       RTE_ETHER_ADDR_PRT_FMT "), close %s-first, %u-byte responses\n",
+	       RTE_ETHER_ADDR_PRT_FMT "), close %s-first, %u-byte responses, %u lane%s\n",
 	       app_ip_str(dpc.addr.ip, a), dpc.addr.prefix, dpc.addrs, dpc.addrs > 1 ? "es" : "",
-	       ports, srv.dp.info.name, srv.dp.info.driver,
-	       RTE_ETHER_ADDR_BYTES(&srv.dp.info.mac), opt.close == CLOSE_SERVER ? "server" :
-	       "client", opt.response_bytes);
+	       ports, L0->dp.info.name, L0->dp.info.driver,
+	       RTE_ETHER_ADDR_BYTES(&L0->dp.info.mac), opt.close == CLOSE_SERVER ? "server" :
+	       "client", opt.response_bytes, srv.nb_lanes, srv.nb_lanes > 1 ? "s" : "");
 	fflush(stdout);
 	rc = run();
+out_lanes:
+	for (q = 1; q < srv.nb_lanes; q++)
+		app_dp_free(&srv.lane[q].dp);
 out_dp:
-	app_dp_free(&srv.dp);
+	app_dp_free(&L0->dp);
 out:
+	rte_free(srv.lane);
 	free(srv.resp);
 	app_eal_stop();
 	return rc;
