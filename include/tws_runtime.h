@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_mempool.h>
 
@@ -79,6 +80,64 @@ int tws_port_setup(const struct tws_port_params *p, struct tws_port_info *info);
 
 /** Stop and close a port. */
 void tws_port_close(uint16_t port_id);
+
+/*
+ * RSS as the NIC computes it: the Toeplitz hash of a packet's IPv4
+ * addresses and TCP ports under the port's key, whose low bits index the
+ * redirection table (RETA) that names the RX queue. With it a client lane
+ * picks only local ports whose replies the NIC brings to its own queue
+ * (dperf's trick): tws_rss_reply_here() is a tws_ports_params.accept.
+ */
+
+/** Largest RSS key and redirection table taken. */
+#define TWS_RSS_KEY_MAX 64
+#define TWS_RSS_RETA_MAX 2048
+
+/** Parameters of tws_rss_create(). */
+struct tws_rss_params {
+	const uint8_t *key;        /**< The Toeplitz key, as the NIC holds it. */
+	uint32_t key_len;          /**< 16 .. TWS_RSS_KEY_MAX, a multiple of 4 (40 on most NICs). */
+	const uint16_t *reta;      /**< Queue of each RETA entry. */
+	uint32_t reta_size;        /**< 1 .. TWS_RSS_RETA_MAX entries. */
+	bool l3_only;              /**< The port hashes the addresses only, not the ports. */
+	int socket_id;
+};
+
+struct tws_rss;
+
+/** @return NULL with rte_errno EINVAL (a bad key or RETA size) or ENOMEM. */
+struct tws_rss *tws_rss_create(const struct tws_rss_params *p);
+
+/**
+ * Read a started port's RSS key, hash types and RETA.
+ * @return NULL with rte_errno ENOTSUP when the port has none that can be read.
+ */
+struct tws_rss *tws_rss_from_port(uint16_t port_id, int socket_id);
+
+/** Free it; NULL is a no-op. */
+void tws_rss_free(struct tws_rss *r);
+
+/** The hash of a packet from saddr:sport to daddr:dport (network order). */
+uint32_t tws_rss_hash(const struct tws_rss *r, rte_be32_t saddr, rte_be32_t daddr,
+		      rte_be16_t sport, rte_be16_t dport);
+
+/** The RX queue of that packet. */
+uint16_t tws_rss_queue(const struct tws_rss *r, rte_be32_t saddr, rte_be32_t daddr,
+		       rte_be16_t sport, rte_be16_t dport);
+
+/** A lane: the port's RSS and the queue it polls. */
+struct tws_rss_lane {
+	const struct tws_rss *rss;
+	uint16_t queue;
+};
+
+struct tws_tuple;
+
+/**
+ * Does the reply to a connection with @p key (seen from us) reach the
+ * queue of @p lane (a struct tws_rss_lane)? For tws_ports_params.accept.
+ */
+bool tws_rss_reply_here(void *lane, const struct tws_tuple *key);
 
 /*
  * A faulty link: frames going out pass through it and some are dropped,

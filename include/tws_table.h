@@ -329,6 +329,15 @@ struct tws_ports_params {
 	uint16_t port_max;        /**< Last local port; 0: 60999 (Linux). */
 	uint32_t max_dests;       /**< Destinations tracked at once; 0: 1024. */
 	uint64_t seed;            /**< Secret of the port offset hash; 0: random. */
+	/**
+	 * Optional: a local port is handed out only when accept(accept_arg,
+	 * key) says yes for it (key->lport set), e.g. tws_rss_reply_here(): a
+	 * lane takes only ports whose replies the NIC's RSS brings to its
+	 * queue. Asked for every port of the range once, when a destination is
+	 * first seen; the ports it refuses are never handed out. NULL: all.
+	 */
+	bool (*accept)(void *accept_arg, const struct tws_tuple *key);
+	void *accept_arg;
 };
 
 /** TIME_WAIT reuse policy of a connect (spec knobs tw_reuse, tw_reuse_delay_ms). */

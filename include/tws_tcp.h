@@ -648,6 +648,13 @@ struct tws_stack_params {
 	 */
 	tws_event_cb event_cb;     /**< Required. */
 	void *event_arg;
+	/**
+	 * Optional: which local ports connect may use (tws_ports_params.accept),
+	 * e.g. tws_rss_reply_here() with a struct tws_rss_lane, so the replies
+	 * of this stack's connections reach its lcore's queue. NULL: all.
+	 */
+	bool (*port_accept)(void *arg, const struct tws_tuple *key);
+	void *port_accept_arg;
 };
 
 /**

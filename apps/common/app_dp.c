@@ -228,14 +228,16 @@ dp_clock_start(struct app_dp *d)
 
 /* Lane q of nb: its share of the connections, the TIME_WAIT capacity and the local ports. */
 static void
-lane_share(const struct app_dp_params *p, uint16_t q, uint16_t nb, struct tws_tcp_knobs *k,
-	   uint32_t *max_conns)
+lane_share(const struct app_dp_params *p, uint16_t q, uint16_t nb, bool rss,
+	   struct tws_tcp_knobs *k, uint32_t *max_conns)
 {
 	uint32_t span = p->knobs.port_max - p->knobs.port_min + 1;
 
 	*k = p->knobs;
 	k->max_tw = RTE_MAX(1u, (p->knobs.max_tw + nb - 1) / nb);
 	*max_conns = RTE_MAX(1u, (p->max_conns + nb - 1) / nb);
+	if (rss)
+		return; /* RSS parts the ports: each lane takes those whose replies it gets */
 	k->port_min = p->knobs.port_min + (uint32_t)((uint64_t)span * q / nb);
 	k->port_max = p->knobs.port_min + (uint32_t)((uint64_t)span * (q + 1) / nb) - 1;
 }
@@ -251,7 +253,8 @@ lane_make(struct app_dp *d, const struct app_dp_params *p, uint16_t nb)
 	uint32_t max_conns;
 	char name[32];
 
-	lane_share(p, d->queue, nb, &k, &max_conns);
+	lane_share(p, d->queue, nb, d->rss != NULL, &k, &max_conns);
+	d->rss_lane = (struct tws_rss_lane){ .rss = d->rss, .queue = d->queue };
 	snprintf(name, sizeof(name), "tws_app_net%u", d->queue);
 	d->net = tws_net_create(&(struct tws_net_params){ .name = name,
 		.socket_id = sock, .mac = d->info.mac, .addr_first = rte_cpu_to_be_32(c->addr.ip),
@@ -270,7 +273,9 @@ lane_make(struct app_dp *d, const struct app_dp_params *p, uint16_t nb)
 		.mp = d->mp, .start_us = d->start_us, .knobs = k,
 		.tx_queue_size = 1u << 16, .max_dests = p->max_dests,
 		.tx_csum_offload = emulate || (d->info.tx_ip_csum && d->info.tx_tcp_csum),
-		.event_cb = p->event_cb, .event_arg = p->event_arg });
+		.event_cb = p->event_cb, .event_arg = p->event_arg,
+		.port_accept = d->rss != NULL ? tws_rss_reply_here : NULL,
+		.port_accept_arg = &d->rss_lane });
 	if (d->st == NULL) {
 		fprintf(stderr, "%s: cannot create the TCP stack of lane %u (%u connections, %u "
 			"TIME_WAIT entries): %s\n", p->prog, d->queue, max_conns, k.max_tw,
@@ -348,17 +353,24 @@ app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 		return rc;
 	}
 	d->port_started = true;
-	/* memif pairs queue q with the peer's queue q; elsewhere RSS decides. */
+	/*
+	 * memif pairs queue q with the peer's queue q; elsewhere RSS decides,
+	 * and a client's lanes pick source ports whose replies it brings back
+	 * to them (a server's flows hash to one queue both ways as they are).
+	 */
 	if (nb > 1 && strcmp(d->info.driver, "net_memif") != 0) {
-		if (!d->info.rss)
+		if (!d->info.rss) {
 			fprintf(stderr, "%s: warning: %s (%s) has no RSS: with %u lanes, what "
 				"arrives lands on one queue, whatever lane owns the connection\n",
 				p->prog, c->port, d->info.driver, nb);
-		else if (p->client)
-			fprintf(stderr, "%s: warning: %u lanes on %s (%s): source ports are not "
-				"chosen for RSS yet, so a reply often reaches another lane's queue "
-				"(and is refused there); use one lcore on this port\n", p->prog, nb,
-				c->port, d->info.driver);
+		} else if (p->client) {
+			d->rss = tws_rss_from_port(d->port_id, sock);
+			if (d->rss == NULL)
+				fprintf(stderr, "%s: warning: %u lanes on %s (%s): its RSS key and "
+					"table cannot be read, so source ports are not chosen for it: "
+					"a reply may reach another lane's queue; use one lcore\n",
+					p->prog, nb, c->port, d->info.driver);
+		}
 	}
 
 	bool emulate = c->csum == APP_CSUM_EMULATE;
@@ -400,6 +412,7 @@ app_dp_lane_create(struct app_dp *l, struct app_dp *d0, uint16_t queue, tws_even
 	l->us_per_tsc = d0->us_per_tsc;
 	l->start_us = d0->start_us;
 	l->csum_emulated = d0->csum_emulated;
+	l->rss = d0->rss;
 	p.event_cb = cb;
 	p.event_arg = arg;
 	rc = lane_make(l, &p, d0->nb_lanes);
@@ -422,6 +435,7 @@ app_dp_free(struct app_dp *d)
 		if (d->port_started)
 			tws_port_close(d->port_id);
 		rte_mempool_free(d->mp);
+		tws_rss_free(d->rss);
 	}
 	memset(d, 0, sizeof(*d));
 }

@@ -101,6 +101,8 @@ struct app_dp {
 	uint32_t max_conns;        /* this lane's */
 	double tw_bytes_per_entry; /* TIME_WAIT log and its share of the index, per entry */
 	bool csum_emulated;        /* --csum emulate */
+	struct tws_rss *rss;       /* a client's lanes on an RSS port: the port's RSS (lane 0's) */
+	struct tws_rss_lane rss_lane; /* and this lane's queue: connect picks ports for it */
 	/* Lane 0 only: */
 	uint16_t nb_lanes;
 	struct app_dp *lanes[APP_DP_MAX_LANES]; /* lane q once it is up (lanes[0]: itself) */

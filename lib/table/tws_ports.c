@@ -44,6 +44,8 @@ struct tws_ports {
 	uint32_t *map;    /* destination index or NIL */
 	struct dest *dests;
 	uint64_t *bits;   /* max_dests * words */
+	bool (*accept)(void *arg, const struct tws_tuple *key);
+	void *accept_arg;
 	uint64_t key[4];
 	struct tws_ports_stats st;
 	char name[32];
@@ -61,6 +63,28 @@ static inline uint64_t *
 dest_bits(const struct tws_ports *pa, const struct dest *d)
 {
 	return pa->bits + (size_t)(d - pa->dests) * pa->words;
+}
+
+/* Is port offset i of destination d one the accept callback takes? */
+static inline bool
+port_accepted(const struct tws_ports *pa, const struct dest *d, uint32_t i)
+{
+	struct tws_tuple k = { .laddr = d->laddr, .raddr = d->raddr, .rport = d->rport,
+			       .lport = rte_cpu_to_be_16((uint16_t)(pa->port_min + i)) };
+
+	return pa->accept == NULL || pa->accept(pa->accept_arg, &k);
+}
+
+/* Mark the ports accept refuses as handed out, for good. */
+static void
+refuse_ports(struct tws_ports *pa, struct dest *d, uint64_t *b)
+{
+	for (uint32_t i = 0; i < pa->range; i++) {
+		if (!port_accepted(pa, d, i)) {
+			b[i / 64] |= UINT64_C(1) << (i % 64);
+			d->zeros--;
+		}
+	}
 }
 
 static struct dest *
@@ -89,6 +113,8 @@ dest_get(struct tws_ports *pa, const struct tws_tuple *k, bool create)
 			memset(b, 0, pa->words * sizeof(uint64_t));
 			if (pa->range % 64 != 0) /* bits past the range never look free */
 				b[pa->words - 1] = ~UINT64_C(0) << (pa->range % 64);
+			if (pa->accept != NULL)
+				refuse_ports(pa, d, b);
 			return d;
 		}
 
@@ -205,14 +231,20 @@ tws_ports_connect(struct tws_ports *pa, struct tws_table *t, struct tws_tuple *k
 	 * usable, the cursor goes back to the first TIME_WAIT entry seen, which
 	 * is the next to expire.
 	 */
-	uint32_t first_tw = NIL;
+	uint32_t first_tw = NIL, skips = pa->range;
 
 	while (budget > 0) {
 		uint32_t i = d->cursor;
 
 		d->cursor = i + 1 == pa->range ? 0 : i + 1;
-		key->lport = rte_cpu_to_be_16((uint16_t)(pa->port_min + i));
+		if (pa->accept != NULL && !port_accepted(pa, d, i)) {
+			/* Never ours (its replies go to another lane): costs no lookup. */
+			if (--skips == 0)
+				break;
+			continue;
+		}
 		budget--;
+		key->lport = rte_cpu_to_be_16((uint16_t)(pa->port_min + i));
 		pa->st.lookups++;
 		switch (tws_table_lookup(t, key, &hit)) {
 		case TWS_TABLE_MISS:
@@ -292,7 +324,8 @@ tws_ports_release(struct tws_ports *pa, const struct tws_tuple *key)
 	uint32_t i = port - pa->port_min;
 	uint64_t *b = dest_bits(pa, d);
 
-	if (b[i / 64] & (UINT64_C(1) << (i % 64))) {
+	/* A refused port (bound by hand, say) stays out of what is handed out. */
+	if ((b[i / 64] & (UINT64_C(1) << (i % 64))) && port_accepted(pa, d, i)) {
 		b[i / 64] &= ~(UINT64_C(1) << (i % 64));
 		d->zeros++;
 	}
@@ -340,6 +373,8 @@ tws_ports_create(const struct tws_ports_params *p)
 	pa->words = (pa->range + 63) / 64;
 	pa->max_dests = dests;
 	pa->map_mask = rte_align32pow2(2 * dests) - 1;
+	pa->accept = p->accept;
+	pa->accept_arg = p->accept_arg;
 
 	tws_hash_coefficients(p->seed != 0 ? p->seed : rte_rand(), pa->key, 4);
 	pa->map = rte_malloc_socket(name, (size_t)(pa->map_mask + 1) * sizeof(uint32_t), 0,

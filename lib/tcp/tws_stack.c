@@ -2576,7 +2576,8 @@ tws_stack_create(const struct tws_stack_params *p)
 	st->ports = tws_ports_create(&(struct tws_ports_params){
 		.name = sub, .socket_id = p->socket_id, .port_min = (uint16_t)st->k.port_min,
 		.port_max = (uint16_t)st->k.port_max, .max_dests = p->max_dests,
-		.seed = ports_seed(p->secret) });
+		.seed = ports_seed(p->secret), .accept = p->port_accept,
+		.accept_arg = p->port_accept_arg });
 	if (st->ports == NULL)
 		goto fail;
 	if (st->k.tw_recycle) {
