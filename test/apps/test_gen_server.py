@@ -287,8 +287,9 @@ def memif_pair_two_lanes_each_share_the_work():
     assert sorted(lanes) == ["0", "1"], lanes
     assert sum(l["connections"] for l in lanes.values()) == g["connections"], lanes
     assert sum(l["tw_entries"] for l in lanes.values()) == g["tw_entries_end"], lanes
+    # Each lane did its share (the scheduler may favour one for a while).
     for l in lanes.values():
-        assert abs(l["connections"] - g["connections"] / 2) <= g["connections"] * 0.1, lanes
+        assert l["connections"] >= g["connections"] / 4, lanes
     # memif pairs queue q with queue q: server lane q served gen lane q's connections.
     srv_lanes = s["per_lane"]
     assert sorted(srv_lanes) == ["0", "1"], srv_lanes
