@@ -299,6 +299,17 @@ def memif_pair_two_lanes_each_share_the_work():
 
 
 @case
+def lanes_beyond_what_the_tools_run_are_refused():
+    # More lcores than --concurrency (tws-gen), or than the 16 lanes either tool runs:
+    # exit 2 with the reason, before any port is touched. 17 lcores on one CPU: --lcores.
+    usage_error(GEN, ["-l", "0-1", "--vdev=net_null0", "--", *GEN_ARGS, "--concurrency", "1"],
+                "2 lcores", "--concurrency (1)")
+    many = "--lcores=(0-16)@0"
+    usage_error(GEN, [many, "--vdev=net_null0", "--", *GEN_ARGS], "17 lcores", "16")
+    usage_error(SERVER, [many, "--vdev=net_null0", "--", *SRV_ARGS], "17 lcores", "16")
+
+
+@case
 def plot_of_the_run_is_drawn_or_skipped_with_a_message():
     import shutil
     with tempfile.TemporaryDirectory() as d:
