@@ -50,7 +50,7 @@ RTE_LOG_REGISTER_SUFFIX(tws_stack_logtype, stack, INFO);
 #define PAWS_24DAYS_MS (24u * 24 * 3600 * 1000)  /* RFC 7323 5.5: ts_recent too old to trust */
 #define DEFAULT_MSS 536                         /* RFC 9293 3.7.1: no MSS option */
 #define INIT_CWND_SEGS 10                       /* RFC 6928 */
-#define TSO_CACHE 256                           /* timestamp offset cache entries */
+#define TSO_CACHE 4096                          /* timestamp offset cache entries (48 KiB) */
 #define TS_OPT_LEN 12                           /* NOP NOP + timestamps, on every segment */
 #define SYNCOOKIE_VALID_MS 120000u              /* ACKs checked for cookies this long after one */
 
