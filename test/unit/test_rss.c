@@ -10,7 +10,6 @@
 
 #include <rte_byteorder.h>
 #include <rte_errno.h>
-#include <rte_ip.h>
 
 #include "tws_runtime.h"
 #include "tws_table.h"
@@ -41,10 +40,14 @@ static const struct {
 
 static uint16_t reta[RETA];
 
+/* Not RTE_IPV4(): it shifts an int, and 161 << 24 overflows one (UBSan says so). */
+#define IP4(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
 static rte_be32_t
 ip4(const uint8_t a[4])
 {
-	return rte_cpu_to_be_32(RTE_IPV4(a[0], a[1], a[2], a[3]));
+	return rte_cpu_to_be_32(IP4(a[0], a[1], a[2], a[3]));
 }
 
 static struct tws_rss *
@@ -127,8 +130,8 @@ test_ports_take_only_what_rss_brings_back(void)
 	struct tws_ports *pa = tws_ports_create(&(struct tws_ports_params){ .name = "rss",
 		.socket_id = SOCKET_ID_ANY, .port_min = 40000, .port_max = 41023, .seed = 7,
 		.accept = tws_rss_reply_here, .accept_arg = &lane });
-	struct tws_tuple base = { .laddr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 1, 1)),
-				  .raddr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 1)),
+	struct tws_tuple base = { .laddr = rte_cpu_to_be_32(IP4(198, 18, 1, 1)),
+				  .raddr = rte_cpu_to_be_32(IP4(198, 18, 0, 1)),
 				  .rport = rte_cpu_to_be_16(80) };
 	unsigned int accepted = 0, got = 0, refused_port = 0;
 	uint8_t seen[1024] = { 0 };
@@ -220,8 +223,8 @@ test_four_lanes_partition_the_ports(void)
 			.accept_arg = &lanes[q] });
 		CHECK(pa[q] != NULL);
 		for (;;) {
-			struct tws_tuple k = { .laddr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 1, 9)),
-					       .raddr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 3)),
+			struct tws_tuple k = { .laddr = rte_cpu_to_be_32(IP4(198, 18, 1, 9)),
+					       .raddr = rte_cpu_to_be_32(IP4(198, 18, 0, 3)),
 					       .rport = rte_cpu_to_be_16(443) };
 
 			if (tws_ports_pick(pa[q], &k) != 0)
