@@ -1861,18 +1861,13 @@ tws_stack_rx_burst(struct tws_stack *st, struct rte_mbuf **pkts, struct rte_mbuf
 		tws_table_lookup_burst(st->tbl, keys, k, hits);
 
 		/* Phase 2: one segment after the other, in arrival order. */
-		struct rte_mbuf *done[TWS_TABLE_BURST_MAX];
-		unsigned int nd = 0;
-
 		for (unsigned int i = 0; i < k; i++) {
 			struct rx_item *it = &items[i];
 
 			st->s.rx_segs++;
 			if (!rx_segment(st, it->m, &it->key, &it->si, &it->op, &hits[i]))
-				done[nd++] = it->m;
+				rte_pktmbuf_free(it->m);
 		}
-		/* Segments not kept (no payload, or copied out): back to the pool at once. */
-		rte_pktmbuf_free_bulk(done, nd);
 	}
 	return (uint16_t)(n - nb_rej);
 }
