@@ -216,6 +216,13 @@ int tws_table_conn_delete(struct tws_table *t, void *conn);
 const struct tws_tuple *tws_table_conn_key(const struct tws_table *t, const void *conn);
 
 /**
+ * Where the key sits in every control block, a constant of the table:
+ * tws_table_conn_key(t, conn) is (const uint8_t *)conn plus this, so a
+ * caller on a hot path can find it without a call.
+ */
+size_t tws_table_conn_key_offset(const struct tws_table *t);
+
+/**
  * Is @p conn, a control block a lookup of @p key returned earlier, still the
  * live connection of @p key? False once it was deleted or made TIME_WAIT,
  * even if its block now holds another key. A caller that looked a burst up

@@ -612,6 +612,12 @@ tws_table_conn_key(const struct tws_table *t, const void *conn)
 	return &((const struct conn_hdr *)(p + t->hdr_off))->key;
 }
 
+size_t
+tws_table_conn_key_offset(const struct tws_table *t)
+{
+	return t->hdr_off + offsetof(struct conn_hdr, key);
+}
+
 bool
 tws_table_conn_current(const struct tws_table *t, const void *conn, const void *key)
 {

@@ -122,6 +122,7 @@ struct ev {
 struct tws_stack {
 	struct tws_tcp_knobs k;
 	struct tws_table *tbl;
+	size_t key_off;            /* tws_table_conn_key_offset(tbl) */
 	struct tws_timer *wheel;
 	struct tws_ports *ports;
 	struct tws_peer_cache *peers;
@@ -215,10 +216,11 @@ tws_stack_stat_name(unsigned int i, const char **name, const char **desc)
 
 /* ---- small helpers ---- */
 
+/* The connection's key, in the table's trailer of its block (no call: built on every segment). */
 static inline const struct tws_tuple *
 conn_key(const struct tws_conn *c)
 {
-	return tws_table_conn_key(c->st->tbl, c);
+	return (const struct tws_tuple *)((const uint8_t *)c + c->st->key_off);
 }
 
 static inline uint32_t
@@ -2566,6 +2568,7 @@ tws_stack_create(const struct tws_stack_params *p)
 		.tw_timeout = tw_len, .start_tick = st->now_ms });
 	if (st->tbl == NULL)
 		goto fail;
+	st->key_off = tws_table_conn_key_offset(st->tbl);
 	snprintf(sub, sizeof(sub), "%s_tmr", name);
 	st->wheel = tws_timer_create(&(struct tws_timer_params){
 		.name = sub, .socket_id = p->socket_id, .capacity = p->max_conns,
