@@ -17,6 +17,11 @@
  * At --seconds (or SIGINT) no more
  * connections start; those in flight get --drain seconds to finish, then are
  * aborted and counted as timeouts. The run never waits on the peer beyond that.
+ *
+ * Every EAL lcore runs a lane (struct gen_lane, thread-local): its own queue
+ * pair, stack, warm-up, share of the concurrency and the rate, and counters.
+ * The main lcore's lane also prints the progress and the summary, summing
+ * the lanes; the lanes start on one clock (run_ctl) and end on it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
