@@ -440,40 +440,41 @@ app_dp_free(struct app_dp *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* Lane q of d0 if it is up, else NULL. */
+/* Lane q of lane 0 @p d0 (q < d0->nb_lanes, which is at least 1) if it is up, else NULL. */
 static const struct app_dp *
 lane_at(const struct app_dp *d0, unsigned int q)
 {
 	return q == 0 ? d0 : __atomic_load_n(&d0->lanes[q], __ATOMIC_ACQUIRE);
 }
 
+/* Sum the uint64_t counters of @p x into @p s (n of them). */
+static void
+add_u64(void *s, const void *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		((uint64_t *)s)[i] += ((const uint64_t *)x)[i];
+}
+
 void
 app_dp_stack_stats(const struct app_dp *d0, struct tws_stack_stats *s)
 {
 	memset(s, 0, sizeof(*s));
-	for (unsigned int q = 0; q < RTE_MAX(d0->nb_lanes, (uint16_t)1); q++) {
+	for (unsigned int q = 0; q < d0->nb_lanes; q++) {
 		const struct app_dp *l = lane_at(d0, q);
 		struct tws_stack_stats x;
 
 		if (l == NULL || l->st == NULL)
 			continue;
 		tws_stack_stats_get(l->st, &x);
-		for (size_t i = 0; i < sizeof(x) / sizeof(uint64_t); i++)
-			((uint64_t *)s)[i] += ((const uint64_t *)&x)[i];
+		add_u64(s, &x, sizeof(x) / sizeof(uint64_t));
 	}
 }
 
 uint64_t
 app_dp_tw_capacity(const struct app_dp *d0)
 {
-	uint64_t n = 0;
-
-	for (unsigned int q = 0; q < RTE_MAX(d0->nb_lanes, (uint16_t)1); q++) {
-		const struct app_dp *l = lane_at(d0, q);
-
-		n += l != NULL ? l->max_tw : 0;
-	}
-	return n;
+	/* Every lane has the same share (lane_share()). */
+	return (uint64_t)d0->max_tw * d0->nb_lanes;
 }
 
 bool
@@ -494,14 +495,6 @@ app_dp_link_wait(struct app_dp *d, double seconds)
 	if (up)
 		tws_net_gratuitous_arp(d->net);
 	return up;
-}
-
-/* Sum the uint64_t counters of @p x into @p s (n of them). */
-static void
-add_u64(void *s, const void *x, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		((uint64_t *)s)[i] += ((const uint64_t *)x)[i];
 }
 
 static unsigned int
@@ -540,7 +533,7 @@ app_dp_describe_open(FILE *f, const char *prog, const struct app_dp *d, unsigned
 {
 	unsigned int n = 0;
 
-	for (unsigned int q = 0; q < RTE_MAX(d->nb_lanes, (uint16_t)1); q++) {
+	for (unsigned int q = 0; q < d->nb_lanes; q++) {
 		const struct app_dp *l = lane_at(d, q);
 
 		if (l != NULL && l->st != NULL)
@@ -559,7 +552,7 @@ app_dp_json(struct app_json *j, const struct app_dp *d)
 	struct tws_fault_stats fs = { 0 };
 	bool fault = false;
 
-	for (unsigned int q = 0; q < RTE_MAX(d->nb_lanes, (uint16_t)1); q++) {
+	for (unsigned int q = 0; q < d->nb_lanes; q++) {
 		const struct app_dp *l = lane_at(d, q);
 		struct tws_node_stats xn;
 		struct tws_net_stats xt;
@@ -598,7 +591,7 @@ app_dp_json(struct app_json *j, const struct app_dp *d)
 	app_json_u64(j, "arp_failed", nt.arp_failed);
 	app_json_u64(j, "mbufs", d->mp->size);
 	app_json_u64(j, "mbufs_in_use", rte_mempool_in_use_count(d->mp));
-	app_json_u64(j, "lanes", RTE_MAX(d->nb_lanes, (uint16_t)1));
+	app_json_u64(j, "lanes", d->nb_lanes);
 	app_json_end(j);
 	if (fault) {
 		const char *name, *desc;

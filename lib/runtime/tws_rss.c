@@ -22,8 +22,7 @@
 extern int tws_runtime_logtype; /* tws_port.c */
 
 struct tws_rss {
-	uint8_t key[TWS_RSS_KEY_MAX];
-	uint32_t key_len;
+	uint8_t key[TWS_RSS_KEY_MAX]; /* rte_softrss() reads its first 16 bytes */
 	uint32_t reta_size;
 	bool l4;                      /* the hash covers the TCP ports, not only the addresses */
 	uint16_t reta[TWS_RSS_RETA_MAX];
@@ -50,7 +49,6 @@ tws_rss_create(const struct tws_rss_params *p)
 		return NULL;
 	}
 	memcpy(r->key, p->key, p->key_len);
-	r->key_len = p->key_len;
 	r->reta_size = p->reta_size;
 	r->l4 = !p->l3_only;
 	memcpy(r->reta, p->reta, p->reta_size * sizeof(r->reta[0]));

@@ -203,6 +203,21 @@ slot_push(struct tws_timer *w, uint32_t s, uint32_t id, uint32_t exp)
 	w->loc[id] = h << POS_SHIFT | n;
 }
 
+/* Slot s's top chunk h is empty: free it, the one below (full, or none) becomes the top. */
+static inline void
+slot_drop_top(struct tws_timer *w, uint32_t s, uint32_t h)
+{
+	struct slot *sl = &w->slots[s];
+	struct chunk *c = &w->ch[h];
+
+	sl->head = c->next;
+	sl->n = (c->next == NIL) ? 0 : CHUNK_RECS;
+	if (c->next == NIL && s != w->side)
+		w->occ[s >> 6] &= ~(UINT64_C(1) << (s & 63));
+	c->next = w->free_head;
+	w->free_head = h;
+}
+
 /* Pop the top record of slot s (which must not be empty). */
 static inline struct rec
 slot_pop(struct tws_timer *w, uint32_t s)
@@ -213,16 +228,10 @@ slot_pop(struct tws_timer *w, uint32_t s)
 	struct rec r = c->r[n];
 
 	c->r[n].id = NIL;
-	if (n == 0) {
-		sl->head = c->next;
-		sl->n = (c->next == NIL) ? 0 : CHUNK_RECS;
-		if (c->next == NIL && s != w->side)
-			w->occ[s >> 6] &= ~(UINT64_C(1) << (s & 63));
-		c->next = w->free_head;
-		w->free_head = h;
-	} else {
+	if (n == 0)
+		slot_drop_top(w, s, h);
+	else
 		sl->n = n;
-	}
 	return r;
 }
 
@@ -676,13 +685,7 @@ tws_timer_expire(struct tws_timer *w, uint64_t now, uint32_t *ids, unsigned int 
 			w->records -= dropped + due;
 			w->pending -= due;
 			if (k == 0) {
-				/* The chunk is empty: free it, the one below becomes the top. */
-				sl->head = c->next;
-				sl->n = (c->next == NIL) ? 0 : CHUNK_RECS;
-				if (c->next == NIL && s != w->side)
-					w->occ[s >> 6] &= ~(UINT64_C(1) << (s & 63));
-				c->next = w->free_head;
-				w->free_head = h;
+				slot_drop_top(w, s, h);
 				continue;
 			}
 			sl->n = k;
