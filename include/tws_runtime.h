@@ -78,7 +78,13 @@ unsigned int tws_port_list(char *buf, size_t len);
  */
 int tws_port_setup(const struct tws_port_params *p, struct tws_port_info *info);
 
-/** Stop and close a port. */
+/**
+ * Stop a port: its link goes down (a memif peer sees it go) and no burst
+ * may be called on it any more. tws_port_close() then only closes it.
+ */
+void tws_port_stop(uint16_t port_id);
+
+/** Stop (unless tws_port_stop() did) and close a port. */
 void tws_port_close(uint16_t port_id);
 
 /*
@@ -233,7 +239,29 @@ int tws_fault_stat_name(unsigned int i, const char **name, const char **desc);
  *   tws_stack_tx_burst -> tws_net_tx (Ethernet) -> rte_eth_tx_burst
  *
  * Frames the port does not take are freed and counted (TCP retransmits).
+ *
+ * Hand-off of a memif link. DPDK's net_memif unmaps the shared rings from
+ * its interrupt thread when the peer goes, while the lcore may be inside a
+ * burst on them: a SIGSEGV in rte_eth_rx_burst() or rte_eth_tx_burst()
+ * (DPDK 22.11 to 25.x; the PMD has no lock there). So the two ends say
+ * goodbye first. A node going away sends BYE (tws_node_bye(), a frame of
+ * EtherType 0x88B5, IEEE 802 local experimental) and keeps polling; the
+ * peer's node answers ACK and stops touching the port (parked); the first
+ * node parks when the ACK comes (or its caller gives up waiting), and its
+ * caller stops the port. A parked node calls no burst until the port's link
+ * has gone down and come up again (a new peer), then runs again; meanwhile
+ * its timers run and what the stack sends is freed (tx_parked). On by
+ * default for net_memif ports only; a peer killed without a goodbye can
+ * still crash the other end inside the PMD.
  */
+
+/** tws_node_params.handoff */
+#define TWS_NODE_HANDOFF_AUTO 0    /**< on for net_memif ports */
+#define TWS_NODE_HANDOFF_ON 1
+#define TWS_NODE_HANDOFF_OFF -1
+
+/** EtherType of the hand-off frames. */
+#define TWS_NODE_HANDOFF_ETHERTYPE 0x88B5
 
 struct tws_net;
 struct tws_stack;
@@ -257,6 +285,10 @@ struct tws_node_params {
 	 * unfilled.
 	 */
 	int rx_csum_trust;
+	/** TWS_NODE_HANDOFF_AUTO (0), _ON (tests over net_ring) or _OFF. */
+	int handoff;
+	/** Pool of the BYE frame tws_node_bye() sends; required with a hand-off. */
+	struct rte_mempool *mp;
 };
 
 /** Counters of a node. */
@@ -266,7 +298,9 @@ struct tws_node_params {
 	X(rx_segments,  "TCP segments handed to the stack") \
 	X(rx_rejected,  "segments the stack handed back (malformed, not TCP): freed") \
 	X(tx_frames,    "frames the port took") \
-	X(tx_dropped,   "frames the port did not take (TX ring full): freed")
+	X(tx_dropped,   "frames the port did not take (TX ring full): freed") \
+	X(tx_parked,    "frames not sent while parked (the peer had said goodbye): freed") \
+	X(handoffs,     "goodbyes of a memif peer answered (or ours answered): parked")
 
 /** Counter snapshot, see TWS_NODE_STATS. */
 struct tws_node_stats {
@@ -292,6 +326,20 @@ unsigned int tws_node_poll(struct tws_node *n, uint64_t now_us);
 
 /** Read the counters. */
 void tws_node_stats_get(const struct tws_node *n, struct tws_node_stats *s);
+
+/**
+ * Tell the peer this node is going (see the hand-off above): send BYE on the
+ * node's queue. Keep calling tws_node_poll() until tws_node_parked() (the
+ * ACK came) or a deadline of your choosing (a peer that is not twstack never
+ * answers), then stop polling and stop the port. Calling it again sends
+ * BYE again (a frame may be lost to a full ring).
+ * @return 0 (also when already parked: nothing to say); -ENOTSUP when the
+ *   node has no hand-off; -ENOBUFS when no mbuf or the ring took no frame.
+ */
+int tws_node_bye(struct tws_node *n);
+
+/** Does the node leave the port alone (a goodbye was said and answered)? */
+bool tws_node_parked(const struct tws_node *n);
 
 #ifdef __cplusplus
 }

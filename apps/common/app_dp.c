@@ -255,7 +255,7 @@ lane_make(struct app_dp *d, const struct app_dp_params *p, uint16_t nb)
 
 	lane_share(p, d->queue, nb, d->rss != NULL, &k, &max_conns);
 	d->rss_lane = (struct tws_rss_lane){ .rss = d->rss, .queue = d->queue };
-	snprintf(name, sizeof(name), "tws_app_net%u", d->queue);
+	snprintf(name, sizeof(name), "tws_net_p%u_q%u", d->port_id, d->queue);
 	d->net = tws_net_create(&(struct tws_net_params){ .name = name,
 		.socket_id = sock, .mac = d->info.mac, .addr_first = rte_cpu_to_be_32(c->addr.ip),
 		.nb_addrs = c->addrs, .prefix_len = c->addr.prefix,
@@ -267,7 +267,7 @@ lane_make(struct app_dp *d, const struct app_dp_params *p, uint16_t nb)
 			d->queue, rte_strerror(rte_errno));
 		return -rte_errno;
 	}
-	snprintf(name, sizeof(name), "tws_app_stack%u", d->queue);
+	snprintf(name, sizeof(name), "tws_st_p%u_q%u", d->port_id, d->queue);
 	d->st = tws_stack_create(&(struct tws_stack_params){ .name = name,
 		.socket_id = sock, .max_conns = max_conns, .max_listeners = p->max_listeners,
 		.mp = d->mp, .start_us = d->start_us, .knobs = k,
@@ -297,7 +297,7 @@ lane_make(struct app_dp *d, const struct app_dp_params *p, uint16_t nb)
 	}
 	d->node = tws_node_create(&(struct tws_node_params){ .port_id = d->port_id,
 		.queue = d->queue, .net = d->net, .stack = d->st, .fault = d->fault,
-		.socket_id = sock, .rx_csum_trust = emulate });
+		.socket_id = sock, .rx_csum_trust = emulate, .mp = d->mp });
 	if (d->node == NULL) {
 		fprintf(stderr, "%s: cannot create the poll node of lane %u: %s\n", p->prog,
 			d->queue, rte_strerror(rte_errno));
@@ -336,7 +336,11 @@ app_dp_create(struct app_dp *d, const struct app_dp_params *p)
 		fprintf(stderr, "%s: --port: %s\n", p->prog, err);
 		return rc;
 	}
-	d->mp = rte_pktmbuf_pool_create("tws_app_pool", p->nb_mbufs, 256, 0,
+	char pool[32];
+
+	/* Named by port: two tools in one process (tws-pair) have one each. */
+	snprintf(pool, sizeof(pool), "tws_pool_p%u", d->port_id);
+	d->mp = rte_pktmbuf_pool_create(pool, p->nb_mbufs, 256, 0,
 					data_room(p->knobs.mss), sock);
 	if (d->mp == NULL) {
 		fprintf(stderr, "%s: cannot create %u mbufs: %s\n", p->prog, p->nb_mbufs,
@@ -438,6 +442,35 @@ app_dp_free(struct app_dp *d)
 		tws_rss_free(d->rss);
 	}
 	memset(d, 0, sizeof(*d));
+}
+
+void
+app_dp_bye(struct app_dp *d)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(d->port_id, &link) != 0 ||
+	    link.link_status == RTE_ETH_LINK_DOWN)
+		return; /* nobody to tell */
+
+	uint64_t now = app_dp_now_us(d), end = now + APP_DP_BYE_WAIT_US, again = now;
+
+	while (!tws_node_parked(d->node) && now < end) {
+		if (now >= again) {
+			if (tws_node_bye(d->node) == -ENOTSUP)
+				return;
+			again = now + APP_DP_BYE_WAIT_US / 5;
+		}
+		tws_node_poll(d->node, now);
+		now = app_dp_now_us(d);
+	}
+}
+
+void
+app_dp_port_stop(struct app_dp *d0)
+{
+	if (d0->port_started)
+		tws_port_stop(d0->port_id);
 }
 
 /* Lane q of lane 0 @p d0 (q < d0->nb_lanes, which is at least 1) if it is up, else NULL. */
@@ -583,6 +616,8 @@ app_dp_json(struct app_json *j, const struct app_dp *d)
 	app_json_u64(j, "rx_frames", ns.rx_frames);
 	app_json_u64(j, "tx_frames", ns.tx_frames);
 	app_json_u64(j, "tx_dropped", ns.tx_dropped);
+	app_json_u64(j, "tx_parked", ns.tx_parked);
+	app_json_u64(j, "handoffs", ns.handoffs);
 	app_json_u64(j, "rx_dropped", nt.rx_dropped);
 	app_json_u64(j, "tx_bad", nt.tx_bad);
 	app_json_u64(j, "tx_no_route", nt.tx_no_route);

@@ -142,6 +142,18 @@ int app_dp_lane_create(struct app_dp *l, struct app_dp *d0, uint16_t queue, tws_
  */
 void app_dp_free(struct app_dp *d);
 
+/*
+ * Before a lane stops polling for good: a memif peer is told and answers, so
+ * neither end is inside a burst on the shared rings when the link goes
+ * (tws_node_bye(); DPDK's memif would crash there). Waits at most
+ * APP_DP_BYE_WAIT_US for the answer (a peer that is not twstack gives none);
+ * returns at once on other ports or with the link down. Then, once every
+ * lane has said it, app_dp_port_stop() on lane 0 takes the link down.
+ */
+#define APP_DP_BYE_WAIT_US 250000
+void app_dp_bye(struct app_dp *d);
+void app_dp_port_stop(struct app_dp *d0);
+
 /* The stacks' counters summed over the lanes of lane 0 @p d0 (gauges too: they add up). */
 void app_dp_stack_stats(const struct app_dp *d0, struct tws_stack_stats *s);
 

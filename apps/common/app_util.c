@@ -86,8 +86,36 @@ user_has(char **user, int nb_user, const char *const *names)
 	return false;
 }
 
+struct app_host app_host;
+
+unsigned int
+app_lane_lcores(void)
+{
+	return app_host.on ? 1 : rte_lcore_count();
+}
+
+void
+app_lanes_wait(void)
+{
+	if (!app_host.on)
+		rte_eal_mp_wait_lcore();
+}
+
+bool
+app_server_should_stop(void)
+{
+	return app_host.on ? app_host.stop != 0 : app_stop_requests > 0;
+}
+
 int
 app_eal_start(const char *prog, char *argv0, char **user, int nb_user, long mem_mb)
+{
+	return app_eal_start_lcores(prog, argv0, user, nb_user, mem_mb, NULL);
+}
+
+int
+app_eal_start_lcores(const char *prog, char *argv0, char **user, int nb_user, long mem_mb,
+		     const char *lcores)
 {
 	static const char *const pci[] = { "--no-pci", "-a", "--allow", "-b", "--block", NULL };
 	static const char *const no_huge[] = { "--no-huge", NULL };
@@ -98,10 +126,12 @@ app_eal_start(const char *prog, char *argv0, char **user, int nb_user, long mem_
 	static const char *const telemetry[] = { "--telemetry", "--no-telemetry", NULL };
 	static const char *const fprefix[] = { "--file-prefix", NULL };
 	static const char *const cores[] = { "-l", "-c", "--lcores", NULL };
-	char mem[32], prefix[64], lcore[16];
+	char mem[32], prefix[64], lcore[64];
 	char *eargv[64];
 	int eargc = 0, cpu = sched_getcpu();
 
+	if (app_host.on)
+		return 0;
 	if (user == NULL)
 		nb_user = 0;
 	if (nb_user > 40) {
@@ -111,7 +141,10 @@ app_eal_start(const char *prog, char *argv0, char **user, int nb_user, long mem_
 	snprintf(mem, sizeof(mem), "%ld", mem_mb);
 	/* Unique per process: two --no-huge processes must not share a prefix. */
 	snprintf(prefix, sizeof(prefix), "%s-%d", prog, (int)getpid());
-	snprintf(lcore, sizeof(lcore), "%d", cpu < 0 ? 0 : cpu);
+	if (lcores != NULL)
+		snprintf(lcore, sizeof(lcore), "%s", lcores);
+	else
+		snprintf(lcore, sizeof(lcore), "%d", cpu < 0 ? 0 : cpu);
 
 	/* A default is left out when the user gave an option of its kind. */
 	eargv[eargc++] = argv0;
@@ -180,6 +213,8 @@ app_eal_stop(void)
 {
 	char dir[PATH_MAX];
 
+	if (app_host.on)
+		return;
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
 	if (dir[0] != '\0') {

@@ -7,6 +7,7 @@
 #define APP_UTIL_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -34,6 +35,35 @@ const char *app_cpu_model(void);
  * On failure prints one message naming the cause and returns -1; 0 on success.
  */
 int app_eal_start(const char *prog, char *argv0, char **user, int nb_user, long mem_mb);
+
+/* app_eal_start() with another default lcore list than the current cpu (NULL: that). */
+int app_eal_start_lcores(const char *prog, char *argv0, char **user, int nb_user, long mem_mb,
+			 const char *lcores);
+
+/*
+ * One process hosting tws-gen and tws-server (tws-pair): the host starts the
+ * EAL and the ports and calls each tool's main on an lcore of its own. Then
+ * app_eal_start() and app_eal_stop() do nothing, each tool runs one lane on
+ * the lcore it was called on (app_lane_lcores() is 1, app_lanes_wait()
+ * waits for nobody), the server says when it listens (app_host.ready) and
+ * stops when the host says (app_host.stop, after tws-gen is done) rather
+ * than at the first SIGINT, and only tws-gen registers telemetry.
+ */
+struct app_host {
+	bool on;
+	volatile int ready;
+	volatile int stop;
+};
+extern struct app_host app_host;
+
+/* Lanes a tool runs: one per EAL lcore, or 1 when hosted. */
+unsigned int app_lane_lcores(void);
+
+/* Wait for the worker lcores a tool launched its lanes on (none when hosted). */
+void app_lanes_wait(void);
+
+/* Should a server stop: a SIGINT or SIGTERM, or when hosted the host's word. */
+bool app_server_should_stop(void);
 
 /* SIGINT and SIGTERM received since app_stop_signals_install(). */
 extern volatile sig_atomic_t app_stop_requests;

@@ -950,6 +950,7 @@ lane_main(void *arg)
 	if (run_ctl.go > 0 && g.rc == 0) {
 		churn(false, NULL, &peak, &prev);
 		linger();
+		app_dp_bye(&g.dp);
 	}
 	__atomic_fetch_add(&run_ctl.done, 1, __ATOMIC_RELEASE);
 	return g.rc;
@@ -967,7 +968,9 @@ run(FILE *csv)
 	/* The other lanes end on the same clock; answer on ours until they are done. */
 	while (__atomic_load_n(&run_ctl.done, __ATOMIC_ACQUIRE) < nb_lanes - 1u)
 		tws_node_poll(g.dp.node, app_dp_now_us(&g.dp));
-	rte_eal_mp_wait_lcore();
+	app_dp_bye(&g.dp);
+	app_lanes_wait();
+	app_dp_port_stop(&g.dp);
 
 	struct tws_stack_stats ss;
 
@@ -1168,7 +1171,7 @@ main(int argc, char **argv)
 
 	int rc = 1;
 
-	nb_lanes = (uint16_t)rte_lcore_count();
+	nb_lanes = (uint16_t)app_lane_lcores();
 	if (nb_lanes > APP_DP_MAX_LANES || nb_lanes > opt.concurrency) {
 		fprintf(stderr, PROG ": %u lcores: at most %u are run, and no more than "
 			"--concurrency (%u): one lane each\n", nb_lanes, APP_DP_MAX_LANES,
@@ -1197,6 +1200,8 @@ main(int argc, char **argv)
 	unsigned int lc, q = 1;
 
 	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (q >= nb_lanes)
+			break; /* hosted (tws-pair): the other lcore is the server's */
 		rte_eal_remote_launch(lane_main, (void *)(uintptr_t)q, lc);
 		q++;
 	}
@@ -1210,7 +1215,7 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": a lane could not be set up (the lines above say why)\n");
 		rc = 1;
 		run_ctl.go = -1;
-		rte_eal_mp_wait_lcore();
+		app_lanes_wait();
 		goto out_dp;
 	}
 	if (app_telemetry_register(&g.dp) != 0)

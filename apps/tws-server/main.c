@@ -396,6 +396,7 @@ lane_main(void *arg)
 		return L->rc;
 	while (!srv.stop)
 		tws_node_poll(L->dp.node, app_dp_now_us(&L->dp));
+	app_dp_bye(&L->dp);
 	return 0;
 }
 
@@ -409,7 +410,7 @@ run(void)
 	struct tws_stack_stats ss;
 	char detail[256];
 
-	while (app_stop_requests == 0 && now < end) {
+	while (!app_server_should_stop() && now < end) {
 		tws_node_poll(dp->node, now);
 		now = app_dp_now_us(dp);
 		if (now < next_peak)
@@ -436,7 +437,9 @@ run(void)
 		next_tick += 1000000;
 	}
 	srv.stop = 1;
-	rte_eal_mp_wait_lcore();
+	app_dp_bye(dp);
+	app_lanes_wait();
+	app_dp_port_stop(dp);
 
 	double secs = (double)(now - t0) / 1e6;
 
@@ -499,7 +502,7 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": no memory for a %u-byte response\n", srv.resp_len);
 		goto out;
 	}
-	srv.nb_lanes = (uint16_t)rte_lcore_count();
+	srv.nb_lanes = (uint16_t)app_lane_lcores();
 	if (srv.nb_lanes > APP_DP_MAX_LANES) {
 		fprintf(stderr, PROG ": %u lcores: at most %u are run (one lane each)\n",
 			srv.nb_lanes, APP_DP_MAX_LANES);
@@ -531,6 +534,8 @@ main(int argc, char **argv)
 	unsigned int lc, q = 1;
 
 	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (q >= srv.nb_lanes)
+			break;
 		rte_eal_remote_launch(lane_main, &srv.lane[q], lc);
 		q++;
 	}
@@ -541,10 +546,11 @@ main(int argc, char **argv)
 			rc = srv.lane[q].rc;
 	if (rc != 0) {
 		srv.stop = 1;
-		rte_eal_mp_wait_lcore();
+		app_lanes_wait();
 		goto out_lanes;
 	}
-	if (app_telemetry_register(&L0->dp) != 0)
+	/* Hosted by tws-pair, the endpoints are tws-gen's. */
+	if (!app_host.on && app_telemetry_register(&L0->dp) != 0)
 		fprintf(stderr, PROG ": telemetry endpoints /tws/* not registered\n");
 
 	char a[16], ports[128] = "";
@@ -559,6 +565,7 @@ main(int argc, char **argv)
 	       RTE_ETHER_ADDR_BYTES(&L0->dp.info.mac), opt.close == CLOSE_SERVER ? "server" :
 	       "client", opt.response_bytes, srv.nb_lanes, srv.nb_lanes > 1 ? "s" : "");
 	fflush(stdout);
+	app_host.ready = 1;
 	rc = run();
 out_lanes:
 	for (q = 1; q < srv.nb_lanes; q++)

@@ -18,6 +18,9 @@ RTE_LOG_REGISTER_SUFFIX(tws_runtime_logtype, runtime, INFO);
 
 #define DEFAULT_DESC 1024
 
+/* Ports tws_port_stop() stopped (control path: one thread). */
+static bool port_stopped[RTE_MAX_ETHPORTS];
+
 unsigned int
 tws_port_list(char *buf, size_t len)
 {
@@ -172,6 +175,7 @@ tws_port_setup(const struct tws_port_params *p, struct tws_port_info *info)
 			di.driver_name, strerror(-rc));
 		return rc;
 	}
+	port_stopped[p->port_id] = false;
 	rc = rte_eth_macaddr_get(p->port_id, &info->mac);
 	if (rc != 0) {
 		TWS_LOG(tws_runtime_logtype, ERR, "port %u: rte_eth_macaddr_get: %s", p->port_id,
@@ -201,10 +205,20 @@ tws_port_setup(const struct tws_port_params *p, struct tws_port_info *info)
 }
 
 void
+tws_port_stop(uint16_t port_id)
+{
+	if (!rte_eth_dev_is_valid_port(port_id) || port_stopped[port_id])
+		return;
+	rte_eth_dev_stop(port_id);
+	port_stopped[port_id] = true;
+}
+
+void
 tws_port_close(uint16_t port_id)
 {
 	if (!rte_eth_dev_is_valid_port(port_id))
 		return;
-	rte_eth_dev_stop(port_id);
+	tws_port_stop(port_id);
 	rte_eth_dev_close(port_id);
+	port_stopped[port_id] = false;
 }

@@ -78,8 +78,8 @@ cb(struct tws_stack *st, const struct tws_event *ev, void *arg)
 }
 
 static int
-side_init(struct side *s, const char *name, struct rte_ring *rx, struct rte_ring *tx,
-	  rte_be32_t addr)
+side_init_h(struct side *s, const char *name, struct rte_ring *rx, struct rte_ring *tx,
+	    rte_be32_t addr, int handoff)
 {
 	struct tws_stack_params sp = { .name = name, .socket_id = SOCKET_ID_ANY,
 				       .max_conns = 4096, .mp = h_pool(), .start_us = 1000000,
@@ -103,8 +103,16 @@ side_init(struct side *s, const char *name, struct rte_ring *rx, struct rte_ring
 	if (s->net == NULL || s->st == NULL)
 		return -ENOMEM;
 	s->node = tws_node_create(&(struct tws_node_params){ .port_id = s->port,
-		.net = s->net, .stack = s->st, .socket_id = SOCKET_ID_ANY });
+		.net = s->net, .stack = s->st, .socket_id = SOCKET_ID_ANY, .handoff = handoff,
+		.mp = h_pool() });
 	return s->node == NULL ? -ENOMEM : 0;
+}
+
+static int
+side_init(struct side *s, const char *name, struct rte_ring *rx, struct rte_ring *tx,
+	  rte_be32_t addr)
+{
+	return side_init_h(s, name, rx, tx, addr, TWS_NODE_HANDOFF_AUTO);
 }
 
 static void
@@ -219,12 +227,115 @@ test_unreachable_peer_counted_not_hung(void)
 	rte_ring_free(ba);
 }
 
+/*
+ * The hand-off of a memif link, over net_ring with it forced on: A says
+ * goodbye, B answers and parks, then A parks; a parked node takes nothing
+ * from its port until the link has gone down and come up again.
+ */
+static void
+test_handoff_parks_both_ends_until_the_link_comes_back(void)
+{
+	struct rte_ring *ab = rte_ring_create("ab3", 1024, SOCKET_ID_ANY, 0);
+	struct rte_ring *ba = rte_ring_create("ba3", 1024, SOCKET_ID_ANY, 0);
+	unsigned int base = rte_mempool_avail_count(h_pool());
+	struct tws_node_stats na, nb;
+	uint64_t now = 1000000;
+	struct tws_conn *c;
+
+	CHECK(ab != NULL && ba != NULL);
+	CHECK(side_init_h(&A, "ringH", ba, ab, H_ADDR_A, TWS_NODE_HANDOFF_ON) == 0);
+	CHECK(side_init_h(&B, "ringI", ab, ba, H_ADDR_B, TWS_NODE_HANDOFF_ON) == 0);
+	CHECK(tws_listen(B.st, 0, H_PORT, NULL) == 0);
+	/* A connection first, for ARP. */
+	CHECK(tws_connect(A.st, &(struct tws_connect_params){ .laddr = H_ADDR_A,
+		.raddr = H_ADDR_B, .rport = H_PORT }, &c) == 0);
+	run(now);
+	CHECK(B.accepted == 1 && A.errors == 0 && B.errors == 0);
+	CHECK(!tws_node_parked(A.node) && !tws_node_parked(B.node));
+
+	/* A goes: BYE; B answers ACK and parks; the ACK parks A. */
+	CHECK(tws_node_bye(A.node) == 0);
+	CHECK(rte_ring_count(ab) == 1);
+	tws_node_poll(B.node, now);
+	CHECK(tws_node_parked(B.node) && !tws_node_parked(A.node));
+	CHECK(rte_ring_count(ba) == 1); /* the ACK, nothing after it */
+	tws_node_poll(A.node, now);
+	CHECK(tws_node_parked(A.node));
+	CHECK(tws_node_bye(A.node) == 0 && rte_ring_count(ab) == 0); /* parked: nothing to say */
+	tws_node_stats_get(A.node, &na);
+	tws_node_stats_get(B.node, &nb);
+	CHECK(na.handoffs == 1 && nb.handoffs == 1);
+
+	/*
+	 * Parked, B takes nothing from its port (a frame waits in the ring) and
+	 * what A's stack sends is freed: a new connection's SYN and its retries.
+	 */
+	struct rte_mbuf *m = rte_pktmbuf_alloc(h_pool());
+
+	CHECK(m != NULL && rte_pktmbuf_append(m, 60) != NULL);
+	memset(rte_pktmbuf_mtod(m, void *), 0, 60);
+	CHECK(rte_eth_tx_burst(A.port, 0, &m, 1) == 1);
+	CHECK(tws_connect(A.st, &(struct tws_connect_params){ .laddr = H_ADDR_A,
+		.raddr = H_ADDR_B, .rport = H_PORT }, &c) == 0);
+	for (int i = 0; i < 50; i++) {
+		now += 100000;
+		tws_node_poll(A.node, now);
+		tws_node_poll(B.node, now);
+	}
+	CHECK(rte_ring_count(ab) == 1 && rte_ring_count(ba) == 0);
+	tws_node_stats_get(A.node, &na);
+	CHECKF(na.tx_parked > 0, "A tx_parked %lu", (unsigned long)na.tx_parked);
+
+	/* The link of B goes down: still parked. Up again (a new peer): B runs. */
+	CHECK(rte_eth_dev_set_link_down(B.port) == 0);
+	tws_node_poll(B.node, now);
+	CHECK(tws_node_parked(B.node) && rte_ring_count(ab) == 1);
+	CHECK(rte_eth_dev_set_link_up(B.port) == 0);
+	tws_node_poll(B.node, now);
+	CHECK(!tws_node_parked(B.node));
+	tws_node_poll(B.node, now);
+	CHECK(rte_ring_count(ab) == 0); /* taken (and dropped: not IPv4) */
+	/* A link that went down and up without a goodbye does not matter to a running node. */
+	CHECK(tws_node_parked(A.node));
+
+	/* An ACK nobody asked for parks nobody; a node without the hand-off says no goodbye. */
+	CHECK(rte_eth_dev_set_link_down(A.port) == 0);
+	tws_node_poll(A.node, now);
+	CHECK(rte_eth_dev_set_link_up(A.port) == 0);
+	tws_node_poll(A.node, now);
+	CHECK(!tws_node_parked(A.node));
+	CHECK(tws_node_bye(B.node) == 0); /* BYE to A: A answers and parks, then B */
+	tws_node_poll(A.node, now);
+	CHECK(tws_node_parked(A.node) && rte_ring_count(ab) >= 1);
+	tws_node_poll(B.node, now);
+	CHECK(tws_node_parked(B.node));
+	struct tws_node *plain = tws_node_create(&(struct tws_node_params){ .port_id = A.port,
+		.net = A.net, .stack = A.st, .socket_id = SOCKET_ID_ANY });
+
+	CHECK(plain != NULL && tws_node_bye(plain) == -ENOTSUP && !tws_node_parked(plain));
+	tws_node_free(plain);
+	CHECK(tws_node_create(&(struct tws_node_params){ .port_id = A.port, .net = A.net,
+		.stack = A.st, .socket_id = SOCKET_ID_ANY, .handoff = 2 }) == NULL);
+
+	side_free(&A);
+	side_free(&B);
+	void *x = NULL;
+
+	while (rte_ring_dequeue(ab, &x) == 0 || rte_ring_dequeue(ba, &x) == 0)
+		rte_pktmbuf_free(x);
+	rte_ring_free(ab);
+	rte_ring_free(ba);
+	CHECKF(rte_mempool_avail_count(h_pool()) == base, "mbufs %u, at start %u",
+	       rte_mempool_avail_count(h_pool()), base);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct tws_test_case cases[] = {
 		TWS_TEST(test_churn_over_ring_ports_with_arp),
 		TWS_TEST(test_unreachable_peer_counted_not_hung),
+		TWS_TEST(test_handoff_parks_both_ends_until_the_link_comes_back),
 	};
 
 	(void)argc;
