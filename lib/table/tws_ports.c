@@ -38,12 +38,14 @@ struct dest {
 struct tws_ports {
 	uint16_t port_min;
 	uint32_t range;   /* number of ports */
-	uint32_t words;   /* bitmap words per destination */
+	uint32_t words;   /* bitmap words of one map (range bits) */
+	uint32_t stride;  /* words per destination: the handed-out map, then with
+			   * accept the refused one (refuse_ports() fills it) */
 	uint32_t max_dests, nb_dests;
 	uint32_t map_mask;
 	uint32_t *map;    /* destination index or NIL */
 	struct dest *dests;
-	uint64_t *bits;   /* max_dests * words */
+	uint64_t *bits;   /* max_dests * stride */
 	bool (*accept)(void *arg, const struct tws_tuple *key);
 	void *accept_arg;
 	uint64_t key[4];
@@ -62,10 +64,24 @@ dest_hash(const struct tws_ports *pa, const struct tws_tuple *k)
 static inline uint64_t *
 dest_bits(const struct tws_ports *pa, const struct dest *d)
 {
-	return pa->bits + (size_t)(d - pa->dests) * pa->words;
+	return pa->bits + (size_t)(d - pa->dests) * pa->stride;
 }
 
-/* Is port offset i of destination d one the accept callback takes? */
+/* Is bit i set in map b? */
+static inline bool
+bit_at(const uint64_t *b, uint32_t i)
+{
+	return (b[i / 64] >> (i % 64)) & 1;
+}
+
+/* Did refuse_ports() find port offset i of d refused (never without accept)? */
+static inline bool
+port_refused(const struct tws_ports *pa, const struct dest *d, uint32_t i)
+{
+	return pa->accept != NULL && bit_at(dest_bits(pa, d) + pa->words, i);
+}
+
+/* Ask the accept callback about port offset i of destination d. */
 static inline bool
 port_accepted(const struct tws_ports *pa, const struct dest *d, uint32_t i)
 {
@@ -75,13 +91,21 @@ port_accepted(const struct tws_ports *pa, const struct dest *d, uint32_t i)
 	return pa->accept == NULL || pa->accept(pa->accept_arg, &k);
 }
 
-/* Mark the ports accept refuses as handed out, for good. */
+/*
+ * Mark the ports accept refuses as handed out, for good, and in the refused
+ * map: the callback (a Toeplitz hash with RSS) is asked once per port of a
+ * destination, never again on a connect or a release.
+ */
 static void
 refuse_ports(struct tws_ports *pa, struct dest *d, uint64_t *b)
 {
+	uint64_t *r = b + pa->words;
+
+	memset(r, 0, pa->words * sizeof(uint64_t));
 	for (uint32_t i = 0; i < pa->range; i++) {
 		if (!port_accepted(pa, d, i)) {
 			b[i / 64] |= UINT64_C(1) << (i % 64);
+			r[i / 64] |= UINT64_C(1) << (i % 64);
 			d->zeros--;
 		}
 	}
@@ -237,7 +261,7 @@ tws_ports_connect(struct tws_ports *pa, struct tws_table *t, struct tws_tuple *k
 		uint32_t i = d->cursor;
 
 		d->cursor = i + 1 == pa->range ? 0 : i + 1;
-		if (pa->accept != NULL && !port_accepted(pa, d, i)) {
+		if (port_refused(pa, d, i)) {
 			/* Never ours (its replies go to another lane): costs no lookup. */
 			if (--skips == 0)
 				break;
@@ -325,7 +349,7 @@ tws_ports_release(struct tws_ports *pa, const struct tws_tuple *key)
 	uint64_t *b = dest_bits(pa, d);
 
 	/* A refused port (bound by hand, say) stays out of what is handed out. */
-	if ((b[i / 64] & (UINT64_C(1) << (i % 64))) && port_accepted(pa, d, i)) {
+	if (bit_at(b, i) && !port_refused(pa, d, i)) {
 		b[i / 64] &= ~(UINT64_C(1) << (i % 64));
 		d->zeros++;
 	}
@@ -371,6 +395,7 @@ tws_ports_create(const struct tws_ports_params *p)
 	pa->port_min = (uint16_t)lo;
 	pa->range = hi - lo + 1;
 	pa->words = (pa->range + 63) / 64;
+	pa->stride = p->accept != NULL ? 2 * pa->words : pa->words;
 	pa->max_dests = dests;
 	pa->map_mask = rte_align32pow2(2 * dests) - 1;
 	pa->accept = p->accept;
@@ -380,7 +405,7 @@ tws_ports_create(const struct tws_ports_params *p)
 	pa->map = rte_malloc_socket(name, (size_t)(pa->map_mask + 1) * sizeof(uint32_t), 0,
 				    p->socket_id);
 	pa->dests = rte_zmalloc_socket(name, (size_t)dests * sizeof(struct dest), 0, p->socket_id);
-	pa->bits = rte_malloc_socket(name, (size_t)dests * pa->words * sizeof(uint64_t),
+	pa->bits = rte_malloc_socket(name, (size_t)dests * pa->stride * sizeof(uint64_t),
 				     RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (pa->map == NULL || pa->dests == NULL || pa->bits == NULL)
 		goto nomem;
