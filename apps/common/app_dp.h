@@ -101,6 +101,7 @@ struct app_dp {
 	uint32_t max_conns;        /* this lane's */
 	double tw_bytes_per_entry; /* TIME_WAIT log and its share of the index, per entry */
 	bool csum_emulated;        /* --csum emulate */
+	uint32_t memif_restarts;   /* app_dp_link_wait() started a memif port again */
 	struct tws_rss *rss;       /* a client's lanes on an RSS port: the port's RSS (lane 0's) */
 	struct tws_rss_lane rss_lane; /* and this lane's queue: connect picks ports for it */
 	/* Lane 0 only: */
@@ -164,6 +165,8 @@ uint64_t app_dp_tw_capacity(const struct app_dp *d0);
  * Wait up to @p seconds for the port's link (a memif peer connecting);
  * then queue gratuitous ARPs. Stops early on SIGINT. @return link is up.
  */
+/* A memif port whose link is still down is started again this often (see the .c). */
+#define APP_DP_MEMIF_RESTART_NS 1000000000ull
 bool app_dp_link_wait(struct app_dp *d, double seconds);
 
 /*

@@ -1239,7 +1239,13 @@ main(int argc, char **argv)
 		}
 		fputs("time_s,connections,cps,open,tw_entries,tw_bytes,errors,retransmits\n", csv);
 	}
-	if (!app_dp_link_wait(&g.dp, LINK_WAIT_S))
+	bool link_up = app_dp_link_wait(&g.dp, LINK_WAIT_S);
+
+	if (link_up && g.dp.memif_restarts > 0)
+		fprintf(stderr, PROG ": the memif link of %s came up only after %u restart%s of "
+			"the port (the server took our first connection before its port was up)\n",
+			g.dp.info.name, g.dp.memif_restarts, g.dp.memif_restarts > 1 ? "s" : "");
+	if (!link_up)
 		fprintf(stderr, PROG ": the link of %s is still down after %.0f s (a memif client "
 			"needs its server, with as many lcores as this one: %u); going on: "
 			"connections will time out\n", g.dp.info.name, LINK_WAIT_S, nb_lanes);
