@@ -90,6 +90,31 @@ bench_rand(uint64_t *s)
 /* Parse --seconds (0.1 .. 3600) for command @p cmd; -1 after a message naming it. */
 int bench_parse_seconds(const char *cmd, const char *s, double *out);
 
+/* A sub-command's option, for bench_opts_parse(). */
+enum bench_opt_kind {
+	BENCH_OPT_U64,      /* uint64_t in min..max (K/M/G suffixes: app_parse_u64()) */
+	BENCH_OPT_U32,      /* uint32_t in min..max */
+	BENCH_OPT_SECONDS,  /* double, 0.1 .. 3600 */
+	BENCH_OPT_FLAG,     /* bool set to true, no value */
+	BENCH_OPT_OUT_FILE, /* const char *: a file written at the end, checked writable now */
+};
+
+struct bench_opt {
+	const char *name;   /* without the leading "--" */
+	enum bench_opt_kind kind;
+	void *dst;
+	uint64_t min, max;  /* BENCH_OPT_U64 and _U32 */
+};
+
+/*
+ * Parse the options of sub-command @p cmd from argv[1..]: each one of @p opts
+ * (n of them, at most 16), no positional arguments. An unknown option gets
+ * getopt's message and a pointer to '--help'.
+ * @return 0, or -1 after a message naming the option and what is accepted.
+ */
+int bench_opts_parse(const char *cmd, const struct bench_opt *opts, unsigned int n, int argc,
+		     char **argv);
+
 /* a[i] = i for i < n, then a Fisher-Yates shuffle driven by *seed. */
 void bench_permutation(uint32_t *a, uint32_t n, uint64_t *seed);
 

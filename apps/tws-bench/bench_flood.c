@@ -19,12 +19,12 @@
  * them, like every segment on this wire.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
@@ -153,62 +153,17 @@ nb_mbufs(void)
 static long
 flood_parse(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "seconds", required_argument, NULL, 's' },
-		{ "concurrency", required_argument, NULL, 'c' },
-		{ "clients", required_argument, NULL, 'a' },
-		{ "syn-backlog", required_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "json-file", required_argument, NULL, 'J' },
-		{ NULL, 0, NULL, 0 },
+	const struct bench_opt opts[] = {
+		{ "seconds", BENCH_OPT_SECONDS, &opt.seconds, 0, 0 },
+		{ "concurrency", BENCH_OPT_U32, &opt.concurrency, 1, 1 << 20 },
+		{ "clients", BENCH_OPT_U32, &opt.clients, 1, 65535 },
+		{ "syn-backlog", BENCH_OPT_U32, &opt.syn_backlog, 1, 1 << 20 },
+		{ "json", BENCH_OPT_FLAG, &opt.json, 0, 0 },
+		{ "json-file", BENCH_OPT_OUT_FILE, &opt.json_file, 0, 0 },
 	};
-	uint64_t v;
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (bench_parse_seconds("flood", optarg, &opt.seconds) != 0)
-				return -1;
-			break;
-		case 'c':
-			if (app_parse_u64("tws-bench", "--concurrency", optarg, 1, 1 << 20, &v) != 0)
-				return -1;
-			opt.concurrency = (uint32_t)v;
-			break;
-		case 'a':
-			if (app_parse_u64("tws-bench", "--clients", optarg, 1, 65535, &v) != 0)
-				return -1;
-			opt.clients = (uint32_t)v;
-			break;
-		case 'b':
-			if (app_parse_u64("tws-bench", "--syn-backlog", optarg, 1, 1 << 20, &v) != 0)
-				return -1;
-			opt.syn_backlog = (uint32_t)v;
-			break;
-		case 'j': opt.json = true; break;
-		case 'J': opt.json_file = optarg; break;
-		default:
-			fprintf(stderr, "tws-bench flood: see 'tws-bench flood --help'\n");
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "tws-bench flood: unexpected argument '%s'\n", argv[optind]);
+	if (bench_opts_parse("flood", opts, RTE_DIM(opts), argc, argv) != 0)
 		return -1;
-	}
-	if (opt.json_file != NULL) {
-		/* Fail now, not after the phases have run. */
-		FILE *f = fopen(opt.json_file, "w");
-
-		if (f == NULL) {
-			fprintf(stderr, "tws-bench flood: cannot write --json-file %s: %s\n",
-				opt.json_file, strerror(errno));
-			return -1;
-		}
-		fclose(f);
-	}
 
 	/* One phase's stacks at a time: client TIME_WAIT (~80 B/entry), tables, mbufs, slack. */
 	uint64_t mb = (uint64_t)bench_churn_tw_capacity(opt.seconds) * 80 / (1 << 20) +

@@ -4,10 +4,11 @@
  * pattern as `tcp --vs-linux`), for scripts that measure twstack another way
  * (scripts/bench-cps: tws-gen against tws-server over memif).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <rte_common.h>
 
 #include "app_util.h"
 #include "bench.h"
@@ -37,38 +38,14 @@ linux_usage(FILE *f)
 static long
 linux_parse(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "seconds", required_argument, NULL, 's' },
-		{ "concurrency", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+	const struct bench_opt opts[] = {
+		{ "seconds", BENCH_OPT_SECONDS, &lopt.seconds, 0, 0 },
+		{ "concurrency", BENCH_OPT_U64, &lopt.concurrency, 1, 4096 },
+		{ "json", BENCH_OPT_FLAG, &lopt.json, 0, 0 },
 	};
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (bench_parse_seconds("linux", optarg, &lopt.seconds) != 0)
-				return -1;
-			break;
-		case 'c':
-			if (app_parse_u64("tws-bench", "--concurrency", optarg, 1, 4096,
-					  &lopt.concurrency) != 0)
-				return -1;
-			break;
-		case 'j':
-			lopt.json = true;
-			break;
-		default:
-			linux_usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "tws-bench linux: unexpected argument '%s'\n", argv[optind]);
+	if (bench_opts_parse("linux", opts, RTE_DIM(opts), argc, argv) != 0)
 		return -1;
-	}
 	return 64; /* the EAL is not used; keep it small */
 }
 

@@ -19,7 +19,6 @@
  * Figures vary with what else the host runs: run it in the same invocation
  * as the figures it explains (tws-bench timer and table print line_cyc).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,32 +67,13 @@ mem_usage(FILE *f)
 static long
 mem_parse(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "mib", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+	const struct bench_opt opts[] = {
+		{ "mib", BENCH_OPT_U64, &opt.mib, 64, 65536 },
+		{ "json", BENCH_OPT_FLAG, &opt.json, 0, 0 },
 	};
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (app_parse_u64("tws-bench mem", "--mib", optarg, 64, 65536, &opt.mib))
-				return -1;
-			break;
-		case 'j':
-			opt.json = true;
-			break;
-		default:
-			fprintf(stderr, "tws-bench mem: see 'tws-bench mem --help'\n");
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "tws-bench mem: unexpected argument '%s'\n", argv[optind]);
+	if (bench_opts_parse("mem", opts, RTE_DIM(opts), argc, argv) != 0)
 		return -1;
-	}
 	return 64; /* the buffer is mapped outside the DPDK heap */
 }
 

@@ -14,12 +14,12 @@
  * timer are all counted at the table's real load factor.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -89,42 +89,15 @@ table_mem(uint32_t n)
 static long
 table_parse(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "entries", required_argument, NULL, 'n' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "no-rte", no_argument, NULL, 'R' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+	const struct bench_opt opts[] = {
+		{ "entries", BENCH_OPT_U64, &opt.entries, 1000, 100000000 },
+		{ "seed", BENCH_OPT_U64, &opt.seed, 0, UINT64_MAX },
+		{ "no-rte", BENCH_OPT_FLAG, &opt.no_rte, 0, 0 },
+		{ "json", BENCH_OPT_FLAG, &opt.json, 0, 0 },
 	};
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (app_parse_u64("tws-bench", "--entries", optarg,
-					  1000, 100000000, &opt.entries))
-				return -1;
-			break;
-		case 'S':
-			if (app_parse_u64("tws-bench", "--seed", optarg, 0, UINT64_MAX, &opt.seed))
-				return -1;
-			break;
-		case 'R':
-			opt.no_rte = true;
-			break;
-		case 'j':
-			opt.json = true;
-			break;
-		default:
-			fprintf(stderr, "tws-bench table: see 'tws-bench table --help'\n");
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "tws-bench table: unexpected argument '%s'\n", argv[optind]);
+	if (bench_opts_parse("table", opts, RTE_DIM(opts), argc, argv) != 0)
 		return -1;
-	}
 	/* The table, rte_hash (about 64 bytes per key with its key store), slack. */
 	return (long)((table_mem((uint32_t)opt.entries) + opt.entries * 80) >> 20) + 256;
 }

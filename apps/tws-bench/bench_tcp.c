@@ -12,11 +12,11 @@
  * with offload does; --sw-csum computes and verifies them in software.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -70,54 +70,18 @@ tw_capacity(void)
 static long
 tcp_parse(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "seconds", required_argument, NULL, 's' },
-		{ "concurrency", required_argument, NULL, 'c' },
-		{ "clients", required_argument, NULL, 'a' },
-		{ "max-tw", required_argument, NULL, 't' },
-		{ "sw-csum", no_argument, NULL, 'w' },
-		{ "vs-linux", no_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+	const struct bench_opt opts[] = {
+		{ "seconds", BENCH_OPT_SECONDS, &opt.seconds, 0, 0 },
+		{ "concurrency", BENCH_OPT_U32, &opt.concurrency, 1, 1 << 20 },
+		{ "clients", BENCH_OPT_U32, &opt.clients, 1, 65535 },
+		{ "max-tw", BENCH_OPT_U32, &opt.max_tw, 1, 1u << 30 },
+		{ "sw-csum", BENCH_OPT_FLAG, &opt.sw_csum, 0, 0 },
+		{ "vs-linux", BENCH_OPT_FLAG, &opt.vs_linux, 0, 0 },
+		{ "json", BENCH_OPT_FLAG, &opt.json, 0, 0 },
 	};
-	uint64_t v;
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (bench_parse_seconds("tcp", optarg, &opt.seconds) != 0)
-				return -1;
-			break;
-		case 'c':
-			if (app_parse_u64("tws-bench", "--concurrency", optarg,
-					  1, 1 << 20, &v) != 0)
-				return -1;
-			opt.concurrency = (uint32_t)v;
-			break;
-		case 'a':
-			if (app_parse_u64("tws-bench", "--clients", optarg, 1, 65535, &v) != 0)
-				return -1;
-			opt.clients = (uint32_t)v;
-			break;
-		case 't':
-			if (app_parse_u64("tws-bench", "--max-tw", optarg, 1, 1u << 30, &v) != 0)
-				return -1;
-			opt.max_tw = (uint32_t)v;
-			break;
-		case 'w': opt.sw_csum = true; break;
-		case 'l': opt.vs_linux = true; break;
-		case 'j': opt.json = true; break;
-		default:
-			tcp_usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "tws-bench tcp: unexpected argument '%s'\n", argv[optind]);
+	if (bench_opts_parse("tcp", opts, RTE_DIM(opts), argc, argv) != 0)
 		return -1;
-	}
 
 	/* Two tables (TIME_WAIT log ~48 B/entry on the client), mbufs, slack. */
 	uint64_t mb = (uint64_t)tw_capacity() * 80 / (1 << 20) +

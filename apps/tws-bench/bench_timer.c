@@ -15,13 +15,13 @@
  * cancels in random order, then all expire.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -96,62 +96,17 @@ wheel_params(uint32_t n, bool fixed)
 static long
 timer_parse(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "pending", required_argument, NULL, 'p' },
-		{ "spread", required_argument, NULL, 's' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "no-rte", no_argument, NULL, 'R' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "json-file", required_argument, NULL, 'J' },
-		{ NULL, 0, NULL, 0 },
+	const struct bench_opt opts[] = {
+		{ "pending", BENCH_OPT_U64, &opt.pending, 1000, 100000000 },
+		{ "spread", BENCH_OPT_U64, &opt.spread, 16, 600000 },
+		{ "seed", BENCH_OPT_U64, &opt.seed, 0, UINT64_MAX },
+		{ "no-rte", BENCH_OPT_FLAG, &opt.no_rte, 0, 0 },
+		{ "json", BENCH_OPT_FLAG, &opt.json, 0, 0 },
+		{ "json-file", BENCH_OPT_OUT_FILE, &opt.json_file, 0, 0 },
 	};
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (app_parse_u64("tws-bench", "--pending", optarg,
-					  1000, 100000000, &opt.pending))
-				return -1;
-			break;
-		case 's':
-			if (app_parse_u64("tws-bench", "--spread", optarg, 16, 600000, &opt.spread))
-				return -1;
-			break;
-		case 'S':
-			if (app_parse_u64("tws-bench", "--seed", optarg, 0, UINT64_MAX, &opt.seed))
-				return -1;
-			break;
-		case 'R':
-			opt.no_rte = true;
-			break;
-		case 'j':
-			opt.json = true;
-			break;
-		case 'J':
-			opt.json_file = optarg;
-			break;
-		default:
-			fprintf(stderr, "tws-bench timer: see 'tws-bench timer --help'\n");
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "tws-bench timer: unexpected argument '%s'\n", argv[optind]);
+	if (bench_opts_parse("timer", opts, RTE_DIM(opts), argc, argv) != 0)
 		return -1;
-	}
-	if (opt.json_file != NULL) {
-		/* Fail now, not after minutes of measuring. */
-		FILE *f = fopen(opt.json_file, "w");
-
-		if (f == NULL) {
-			fprintf(stderr, "tws-bench timer: cannot write --json-file %s: %s\n",
-				opt.json_file, strerror(errno));
-			return -1;
-		}
-		fclose(f);
-	}
 
 	struct tws_timer_params w = wheel_params((uint32_t)opt.pending, false);
 	struct tws_timer_params f = wheel_params((uint32_t)opt.pending, true);

@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +60,73 @@ bench_parse_seconds(const char *cmd, const char *s, double *out)
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+int
+bench_opts_parse(const char *cmd, const struct bench_opt *opts, unsigned int n, int argc,
+		 char **argv)
+{
+	struct option lo[17];
+	char prog[32];
+	int c;
+
+	if (n > 16)
+		return -1;
+	for (unsigned int i = 0; i < n; i++)
+		lo[i] = (struct option){ .name = opts[i].name, .val = 256 + (int)i,
+			.has_arg = opts[i].kind == BENCH_OPT_FLAG ? no_argument :
+				   required_argument };
+	lo[n] = (struct option){ 0 };
+	snprintf(prog, sizeof(prog), "tws-bench %s", cmd);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c < 256 || c >= 256 + (int)n) {
+			fprintf(stderr, "%s: see '%s --help'\n", prog, prog);
+			return -1;
+		}
+
+		const struct bench_opt *o = &opts[c - 256];
+		char flag[40];
+		uint64_t v;
+
+		snprintf(flag, sizeof(flag), "--%s", o->name);
+		switch (o->kind) {
+		case BENCH_OPT_U64:
+			if (app_parse_u64(prog, flag, optarg, o->min, o->max, o->dst) != 0)
+				return -1;
+			break;
+		case BENCH_OPT_U32:
+			if (app_parse_u64(prog, flag, optarg, o->min, o->max, &v) != 0)
+				return -1;
+			*(uint32_t *)o->dst = (uint32_t)v;
+			break;
+		case BENCH_OPT_SECONDS:
+			if (bench_parse_seconds(cmd, optarg, o->dst) != 0)
+				return -1;
+			break;
+		case BENCH_OPT_FLAG:
+			*(bool *)o->dst = true;
+			break;
+		case BENCH_OPT_OUT_FILE: {
+			/* Fail now, not after the measuring. */
+			FILE *f = fopen(optarg, "w");
+
+			if (f == NULL) {
+				fprintf(stderr, "%s: cannot write %s %s: %s\n", prog, flag, optarg,
+					strerror(errno));
+				return -1;
+			}
+			fclose(f);
+			*(const char **)o->dst = optarg;
+			break;
+		}
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+		return -1;
+	}
 	return 0;
 }
 

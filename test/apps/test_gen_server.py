@@ -256,6 +256,8 @@ def memif_pair_client_closes_first():
     assert src == 0, (src, serr)
     assert s["finished"] == s["connections"] == g["connections"], (s, g["connections"])
     assert s["errors"]["total"] == 0 and s["tw_entries"] == 0, s
+    # tws-gen said goodbye before it went, and the server answered (memif hand-off).
+    assert g["port"]["handoffs"] == 1 and s["port"]["handoffs"] == 1, (g["port"], s["port"])
 
 
 @case
@@ -296,6 +298,9 @@ def memif_pair_two_lanes_each_share_the_work():
     for q in ("0", "1"):
         assert srv_lanes[q]["connections"] == lanes[q]["connections"], (srv_lanes, lanes)
     assert src == 0 and s["errors"]["total"] == 0, (src, serr[-2000:], s["errors"])
+    # Each lane said goodbye on its own queue pair and heard the answer: both of the
+    # server's lanes parked before the link went.
+    assert g["port"]["handoffs"] == 2 and s["port"]["handoffs"] == 2, (g["port"], s["port"])
 
 
 @case
