@@ -161,12 +161,15 @@ void app_dp_stack_stats(const struct app_dp *d0, struct tws_stack_stats *s);
 /* TIME_WAIT entries the lanes of @p d0 can hold in all. */
 uint64_t app_dp_tw_capacity(const struct app_dp *d0);
 
-/*
- * Wait up to @p seconds for the port's link (a memif peer connecting);
- * then queue gratuitous ARPs. Stops early on SIGINT. @return link is up.
- */
 /* A memif port whose link is still down is started again this often (see the .c). */
 #define APP_DP_MEMIF_RESTART_NS 1000000000ull
+
+/*
+ * Wait up to @p seconds for the port's link (a memif peer connecting; a memif
+ * port is started again every APP_DP_MEMIF_RESTART_NS meanwhile, counted in
+ * d->memif_restarts); then queue gratuitous ARPs. Stops early on SIGINT.
+ * @return link is up.
+ */
 bool app_dp_link_wait(struct app_dp *d, double seconds);
 
 /*

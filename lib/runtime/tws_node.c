@@ -96,8 +96,8 @@ tws_node_free(struct tws_node *n)
 	rte_free(n);
 }
 
-/* Hand frames to the port; what it does not take is freed and counted. */
-static void
+/* Hand frames to the port; what it does not take is freed and counted. @return sent. */
+static uint16_t
 port_send(struct tws_node *n, struct rte_mbuf **f, uint16_t nb)
 {
 	uint16_t sent = nb > 0 ? rte_eth_tx_burst(n->port_id, n->queue, f, nb) : 0;
@@ -107,6 +107,7 @@ port_send(struct tws_node *n, struct rte_mbuf **f, uint16_t nb)
 		n->st.tx_dropped += nb - sent;
 	}
 	n->st.tx_frames += sent;
+	return sent;
 }
 
 /* Frames to the wire, through the fault link if there is one. @return nb. */
@@ -233,19 +234,18 @@ node_parked_poll(struct tws_node *n, uint64_t now_us)
 	}
 	tws_stack_poll(n->stack, now_us);
 	tws_net_poll(n->net, now_us);
-	while (n->fault != NULL && (k = tws_fault_poll(n->fault, pkts, n->burst, now_us)) > 0) {
+	/* Whatever would go out (held faulty-link frames, the net layer's, the stack's) is freed. */
+	for (;;) {
+		k = n->fault != NULL ? tws_fault_poll(n->fault, pkts, n->burst, now_us) : 0;
+		if (k == 0)
+			k = tws_net_tx_burst(n->net, pkts, n->burst);
+		if (k == 0)
+			k = tws_stack_tx_burst(n->stack, pkts, n->burst);
+		if (k == 0)
+			return 0;
 		rte_pktmbuf_free_bulk(pkts, k);
 		n->st.tx_parked += k;
 	}
-	while ((k = tws_net_tx_burst(n->net, pkts, n->burst)) > 0) {
-		rte_pktmbuf_free_bulk(pkts, k);
-		n->st.tx_parked += k;
-	}
-	while ((k = tws_stack_tx_burst(n->stack, pkts, n->burst)) > 0) {
-		rte_pktmbuf_free_bulk(pkts, k);
-		n->st.tx_parked += k;
-	}
-	return 0;
 }
 
 int
@@ -266,12 +266,8 @@ tws_node_bye(struct tws_node *n)
 		return -ENOBUFS;
 	}
 	/* Straight to the port: a fault link would drop or delay it. */
-	if (rte_eth_tx_burst(n->port_id, n->queue, &m, 1) != 1) {
-		rte_pktmbuf_free(m);
-		n->st.tx_dropped++;
+	if (port_send(n, &m, 1) != 1)
 		return -ENOBUFS;
-	}
-	n->st.tx_frames++;
 	n->bye_sent = true;
 	return 0;
 }
@@ -323,7 +319,7 @@ tws_node_poll(struct tws_node *n, uint64_t now_us)
 
 	/* Held frames now due leave first. */
 	if (n->fault != NULL) {
-		while (n->fault != NULL && (k = tws_fault_poll(n->fault, pkts, n->burst, now_us)) > 0) {
+		while ((k = tws_fault_poll(n->fault, pkts, n->burst, now_us)) > 0) {
 			port_send(n, pkts, k);
 			work += k;
 		}
