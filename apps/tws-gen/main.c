@@ -49,7 +49,6 @@
 
 #define PROG "tws-gen"
 #define BURST 64
-#define LINK_WAIT_S 5.0
 #define RECV_CHUNK 16384
 /* Connections per second the TIME_WAIT capacity is sized for without --rate. */
 #define CPS_ESTIMATE 1500000
@@ -69,6 +68,7 @@ static struct {
 	double seconds;
 	double drain;
 	double linger;
+	double link_wait;
 	uint32_t requests_per_conn;
 	uint32_t request_bytes;
 	uint32_t close;
@@ -77,8 +77,8 @@ static struct {
 	const char *plot;
 	uint32_t syn_flood;
 	const char *flood_from;
-} opt = { .concurrency = 256, .seconds = 10, .drain = 2, .requests_per_conn = 1,
-	  .request_bytes = 100 };
+} opt = { .concurrency = 256, .seconds = 10, .drain = 2, .link_wait = 10,
+	  .requests_per_conn = 1, .request_bytes = 100 };
 
 static const struct app_opt gen_opts[] = {
 	{ .name = "server", .type = APP_OPT_ENDPOINTS, .off = offsetof(typeof(opt), servers),
@@ -100,6 +100,10 @@ static const struct app_opt gen_opts[] = {
 	  .min = 0, .max = 3600000, .metavar = "S", .def = "0",
 	  .help = "then keep the port polled S seconds more, or until SIGINT, so our TIME_WAIT "
 		  "entries answer a server's retransmitted FIN (its ACK lost near the end)" },
+	{ .name = "link-wait", .type = APP_OPT_SECONDS, .off = offsetof(typeof(opt), link_wait),
+	  .min = 100, .max = 3600, .metavar = "S", .def = "10",
+	  .help = "before the run, how long to wait for the port's link (a memif server that "
+		  "makes large tables takes seconds to bring its port up)" },
 	{ .name = "requests-per-conn", .type = APP_OPT_U32,
 	  .off = offsetof(typeof(opt), requests_per_conn), .min = 1, .max = 1000000,
 	  .metavar = "N", .def = "1", .help = "requests on each connection, one after the other" },
@@ -1239,7 +1243,7 @@ main(int argc, char **argv)
 		}
 		fputs("time_s,connections,cps,open,tw_entries,tw_bytes,errors,retransmits\n", csv);
 	}
-	bool link_up = app_dp_link_wait(&g.dp, LINK_WAIT_S);
+	bool link_up = app_dp_link_wait(&g.dp, opt.link_wait);
 
 	if (link_up && g.dp.memif_restarts > 0)
 		fprintf(stderr, PROG ": the memif link of %s came up only after %u restart%s of "
@@ -1248,7 +1252,8 @@ main(int argc, char **argv)
 	if (!link_up)
 		fprintf(stderr, PROG ": the link of %s is still down after %.0f s (a memif client "
 			"needs its server, with as many lcores as this one: %u); going on: "
-			"connections will time out\n", g.dp.info.name, LINK_WAIT_S, nb_lanes);
+			"connections will time out (--link-wait)\n", g.dp.info.name, opt.link_wait,
+			nb_lanes);
 
 	char a[16];
 

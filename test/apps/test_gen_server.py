@@ -61,6 +61,7 @@ def bad_values_name_the_option_and_what_is_accepted():
             (["--rate", "fast"], ["--rate 'fast'", "0 to 100000000"]),
             (["--concurrency", "0"], ["--concurrency", "1 to"]),
             (["--seconds", "0"], ["--seconds '0'", "0.1 to 86400"]),
+            (["--link-wait", "0"], ["--link-wait '0'", "0.1 to 3600"]),
             (["--request-bytes", "10"], ["--request-bytes", "64 to"]),
             (["--close", "later"], ["--close 'later'", "fin or rst"]),
             (["--server", "198.18.0.1"], ["--server '198.18.0.1'", "IP:PORT"]),
@@ -608,7 +609,10 @@ def memif_client_that_connects_before_the_server_port_is_up_gets_its_link():
             deadline = time.monotonic() + 20
             while not os.path.exists(sock) and time.monotonic() < deadline:
                 time.sleep(0.005)
-            rc, out, err = run_gen(sock, "--json", gj, "--seconds", "0.5", "--addrs", "64")
+            # The server's start takes 1-2 s on some hosts, 16 s on one that faults its
+            # 5 GB in slowly: the generator's link wait covers either.
+            rc, out, err = run_gen(sock, "--json", gj, "--seconds", "0.5", "--addrs", "64",
+                                   "--link-wait", "90", timeout=120)
             g = json.load(open(gj))
             src, sout, serr = stop_server(srv)
         finally:
