@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +21,33 @@ app_http_request(char *buf, uint32_t cap, uint32_t host, uint32_t size)
 		buf[n + j] = (char)('a' + j % 26);
 	memcpy(buf + size - tail, "\r\n\r\n", tail);
 	return size;
+}
+
+/* Two periods of the body pattern: any window of up to one period is contiguous. */
+static uint8_t body_pattern[2 * APP_HTTP_BODY_PERIOD];
+
+RTE_INIT(body_pattern_init)
+{
+	for (uint32_t i = 0; i < RTE_DIM(body_pattern); i++)
+		body_pattern[i] = app_http_body_byte(i);
+}
+
+bool
+app_http_body_check(const uint8_t *buf, uint64_t at, uint32_t len)
+{
+	uint32_t off = (uint32_t)(at % APP_HTTP_BODY_PERIOD);
+
+	while (len > 0) {
+		uint32_t n = RTE_MIN(len, APP_HTTP_BODY_PERIOD);
+
+		if (memcmp(buf, body_pattern + off, n) != 0)
+			return false;
+		buf += n;
+		len -= n;
+		/* off + n < 2 periods; the next window starts where this one ended. */
+		off = (off + n) % APP_HTTP_BODY_PERIOD;
+	}
+	return true;
 }
 
 static int
@@ -115,7 +141,22 @@ app_http_head_end(uint8_t *state, const uint8_t *buf, uint32_t len)
 /* The headers the parser reads; bit i of app_http_resp.names is names[i]. */
 enum { HDR_NONE, HDR_CONTENT_LENGTH, HDR_CONNECTION };
 static const char *const hdr_names[] = { "content-length", "connection" };
+static const uint8_t hdr_lens[] = { sizeof("content-length") - 1, sizeof("connection") - 1 };
 #define HDR_ALL ((uint8_t)((1u << RTE_DIM(hdr_names)) - 1))
+#define HDR_SKIP UINT8_MAX /* a header whose value is not read */
+
+/* ASCII only: the C library's tolower() reads the locale on every call. */
+static inline uint8_t
+ascii_lower(uint8_t c)
+{
+	return (uint8_t)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+}
+
+static inline bool
+ascii_digit(uint8_t c)
+{
+	return (uint8_t)(c - '0') < 10;
+}
 
 /* A character of a header name: narrow the candidates, or pick the header at ':'. */
 static void
@@ -124,16 +165,17 @@ resp_name_char(struct app_http_resp *r, uint8_t c)
 	if (c == ':') {
 		r->hdr = HDR_NONE;
 		for (unsigned int i = 0; i < RTE_DIM(hdr_names); i++)
-			if ((r->names >> i & 1) && strlen(hdr_names[i]) == r->col)
+			if ((r->names >> i & 1) && hdr_lens[i] == r->col)
 				r->hdr = (uint8_t)(i + 1);
 		r->names = 0;
 		r->vpos = 0;
 		if (r->hdr == HDR_NONE)
-			r->hdr = UINT8_MAX; /* a value to skip */
+			r->hdr = HDR_SKIP;
 		return;
 	}
+	c = ascii_lower(c);
 	for (unsigned int i = 0; i < RTE_DIM(hdr_names); i++)
-		if (r->col >= strlen(hdr_names[i]) || tolower(c) != hdr_names[i][r->col])
+		if (r->col >= hdr_lens[i] || c != (uint8_t)hdr_names[i][r->col])
 			r->names &= (uint8_t)~(1u << i);
 }
 
@@ -144,7 +186,7 @@ resp_value_char(struct app_http_resp *r, uint8_t c)
 	bool space = c == ' ' || c == '\t';
 
 	if (r->hdr == HDR_CONTENT_LENGTH) {
-		if (isdigit(c)) {
+		if (ascii_digit(c)) {
 			r->content_length = r->content_length * 10 + (uint64_t)(c - '0');
 			r->has_cl = true;
 			if (r->content_length > (UINT64_C(1) << 40))
@@ -153,8 +195,22 @@ resp_value_char(struct app_http_resp *r, uint8_t c)
 			r->bad = true;
 		}
 	} else if (r->hdr == HDR_CONNECTION && !(space && (r->vpos == 0 || r->vpos == 5))) {
-		r->vpos = r->vpos < 5 && tolower(c) == close[r->vpos] ? r->vpos + 1 : UINT8_MAX;
+		r->vpos = r->vpos < 5 && ascii_lower(c) == (uint8_t)close[r->vpos] ? r->vpos + 1 :
+									      UINT8_MAX;
 	}
+}
+
+/*
+ * Nothing more of the current line can change the outcome: the status line
+ * past its code, a header we do not read, a name that is none of ours.
+ * (col is then at least 1, so its end is not taken for the empty line.)
+ */
+static inline bool
+rest_of_line_skipped(const struct app_http_resp *r)
+{
+	if (r->line == 0)
+		return r->col >= 12;
+	return r->hdr == HDR_SKIP || (r->hdr == HDR_NONE && r->names == 0 && r->col > 0);
 }
 
 uint32_t
@@ -165,6 +221,14 @@ app_http_resp_feed(struct app_http_resp *r, const uint8_t *buf, uint32_t len)
 	for (uint32_t i = 0; i < len; i++) {
 		uint8_t c = buf[i];
 
+		if (rest_of_line_skipped(r) && c != '\n') {
+			const uint8_t *nl = memchr(buf + i, '\n', len - i);
+
+			if (nl == NULL)
+				return len;
+			i = (uint32_t)(nl - buf);
+			c = '\n';
+		}
 		if (c == '\r')
 			continue;
 		if (c == '\n') {
@@ -187,7 +251,7 @@ app_http_resp_feed(struct app_http_resp *r, const uint8_t *buf, uint32_t len)
 			if (r->col < sizeof(proto) - 1 && c != (uint8_t)proto[r->col])
 				r->bad = true;
 			else if (r->col >= 9 && r->col <= 11) {
-				if (!isdigit(c))
+				if (!ascii_digit(c))
 					r->bad = true;
 				else
 					r->status = (uint16_t)(r->status * 10 + (c - '0'));

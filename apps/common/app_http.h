@@ -27,6 +27,15 @@ app_http_body_byte(uint64_t i)
 	return i % 64 == 63 ? '\n' : (uint8_t)('a' + i % 26);
 }
 
+/* The body pattern repeats every lcm(64, 26) bytes. */
+#define APP_HTTP_BODY_PERIOD 832u
+
+/*
+ * Are the @p len bytes at @p buf body bytes @p at .. at + len - 1? Compares
+ * against the pattern laid out in memory (memcmp), not byte by byte.
+ */
+bool app_http_body_check(const uint8_t *buf, uint64_t at, uint32_t len);
+
 /*
  * Checks the X-Pad values of a request stream given piece by piece: each
  * starts with 'a' and goes on through the alphabet, 'a' after 'z'. The

@@ -407,12 +407,10 @@ read_response(struct slot *s)
 			uint64_t take = RTE_MIN(s->body_left, (uint64_t)(len - pos));
 			uint64_t at = s->resp.content_length - s->body_left;
 
-			for (uint64_t i = 0; i < take; i++) {
-				if (buf[pos + i] != app_http_body_byte(at + i)) {
-					tws_abort(s->conn);
-					slot_free(s, ERR_corrupt);
-					return false;
-				}
+			if (!app_http_body_check(buf + pos, at, (uint32_t)take)) {
+				tws_abort(s->conn);
+				slot_free(s, ERR_corrupt);
+				return false;
 			}
 			g.bytes_verified += take;
 			pos += (uint32_t)take;

@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include <rte_common.h>
+
 #include "app_hist.h"
 #include "app_http.h"
 #include "tws_test.h"
@@ -119,6 +121,50 @@ test_response_headers_in_any_case_and_bad_ones(void)
 	CHECK(r.done && !r.close);
 }
 
+/* Lines the parser skips to their end (unknown headers, near-miss names) at every split. */
+static void
+test_response_skipped_lines_across_every_split(void)
+{
+	const char *text = "HTTP/1.1 200 OK with a long reason\r\nServer: x\r\n"
+			   "Content-Lengthy: 9\r\nConnectionless: close\r\nno colon here\r\n"
+			   "X-Connection: close\r\ncontent-LENGTH: 42\r\nConnection:close\r\n\r\nBODY";
+	uint32_t len = (uint32_t)strlen(text);
+
+	for (uint32_t cut = 0; cut <= len; cut++) {
+		struct app_http_resp r;
+		uint32_t used = feed_split(&r, text, cut);
+
+		CHECKF(r.done && !r.bad && r.status == 200 && r.has_cl && r.content_length == 42 &&
+		       r.close && used == len - 4, "cut %u: done %d bad %d cl %lu close %d used %u",
+		       cut, r.done, r.bad, (unsigned long)r.content_length, r.close, used);
+	}
+}
+
+/* The body check agrees with app_http_body_byte() and finds any single wrong byte. */
+static void
+test_body_check_matches_the_pattern_and_finds_a_wrong_byte(void)
+{
+	static uint8_t body[3 * APP_HTTP_BODY_PERIOD + 100];
+	const uint64_t starts[] = { 0, 1, 63, 64, 831, 832, 833, 5000, (UINT64_C(1) << 40) + 7 };
+
+	for (unsigned int k = 0; k < RTE_DIM(starts); k++) {
+		uint64_t at = starts[k];
+
+		for (uint32_t i = 0; i < sizeof(body); i++)
+			body[i] = app_http_body_byte(at + i);
+		CHECKF(app_http_body_check(body, at, sizeof(body)), "start %lu", (unsigned long)at);
+		CHECK(app_http_body_check(body, at, 0));
+		CHECK(app_http_body_check(body + 10, at + 10, 7));
+		CHECK(!app_http_body_check(body + 1, at, 100)); /* shifted by one */
+		for (uint32_t i = 0; i < sizeof(body); i += 97) {
+			body[i] ^= 1;
+			CHECKF(!app_http_body_check(body, at, sizeof(body)), "start %lu byte %u",
+			       (unsigned long)at, i);
+			body[i] ^= 1;
+		}
+	}
+}
+
 static void
 test_histogram_quantiles_within_a_bucket(void)
 {
@@ -153,6 +199,8 @@ main(void)
 		TWS_TEST(test_head_end_found_across_every_split),
 		TWS_TEST(test_response_parsed_the_same_across_every_split),
 		TWS_TEST(test_response_headers_in_any_case_and_bad_ones),
+		TWS_TEST(test_response_skipped_lines_across_every_split),
+		TWS_TEST(test_body_check_matches_the_pattern_and_finds_a_wrong_byte),
 		TWS_TEST(test_histogram_quantiles_within_a_bucket),
 	};
 
