@@ -22,7 +22,10 @@
  *  - One level, hashed by deadline modulo nb_slots: a record whose deadline is
  *    more than a revolution ahead, or that was re-armed to a later deadline in
  *    place, is moved when its slot comes round ("moved" counter). Re-arming
- *    later, the common case for retransmission timers, is two stores.
+ *    later, the common case for retransmission timers, reuses the record in
+ *    place; earlier leaves an orphan and pushes. Both are written without a
+ *    branch: which one it is depends on a DRAM miss, and a branch on it would
+ *    be mispredicted half the time.
  *  - Fixed-timeout queues are FIFOs in creation order (mTCP, dperf): cancel
  *    leaves a tombstone that the tail reclaims, restart appends a new record.
  */
@@ -74,10 +77,19 @@ struct chunk {
 	struct rec r[CHUNK_RECS];
 };
 
+/*
+ * A slot is a stack of chunks; only the top one may be partly filled. top is
+ * the position just above the top record: top chunk << POS_SHIFT | records in
+ * it. An empty slot holds EMPTY_TOP, which reads as a full chunk: one compare
+ * ((top & POS_MASK) == CHUNK_RECS) tells a push it needs a new chunk, and when
+ * the top chunk empties, what lies below (a full chunk or NIL) becomes
+ * next << POS_SHIFT | CHUNK_RECS without a branch.
+ */
 struct slot {
-	uint32_t head; /* top chunk (the only one that may be partly filled) or NIL */
-	uint32_t n;    /* records in the top chunk */
+	uint32_t top;
 };
+
+#define EMPTY_TOP (NIL << POS_SHIFT | CHUNK_RECS)
 
 struct fixq {
 	struct rec *r;
@@ -101,6 +113,7 @@ struct cmd {
 struct tws_timer {
 	/* Hot: touched by every arm, cancel and expiry. */
 	uint32_t *loc;
+	struct rec *recs;   /* the chunks' records by position, see rec_at() */
 	struct chunk *ch;
 	struct slot *slots; /* nb_slots entries, then the "side" stack */
 	uint64_t *occ;      /* bit s set: slot s is not empty (lets expiry skip idle ticks) */
@@ -110,7 +123,7 @@ struct tws_timer {
 	uint32_t capacity;
 	uint64_t cur;     /* next tick to process; every earlier tick is done */
 	uint64_t pending; /* timers pending in the wheel (fixed queues count their own) */
-	uint32_t records; /* records in the wheel: pending, disarmed and orphans */
+	uint32_t owned;   /* wheel records an id owns (pending or disarmed): all but orphans */
 	uint32_t orphans; /* records left behind by re-arms to an earlier slot */
 	uint32_t max_orphans;
 	uint32_t wheel_size;
@@ -138,7 +151,13 @@ struct tws_timer {
  */
 static_assert(sizeof(struct rec) == 8, "timer record must stay 8 bytes");
 static_assert(sizeof(struct chunk) == 256, "chunk must stay 4 cache lines");
-static_assert(CHUNK_RECS <= POS_MASK, "record index must fit the position");
+static_assert(CHUNK_RECS < POS_MASK, "record index must fit the position");
+static_assert(sizeof(struct chunk) == (1u << POS_SHIFT) * sizeof(struct rec) &&
+	      offsetof(struct chunk, r) % sizeof(struct rec) == 0,
+	      "rec_at() counts positions in records from the first chunk's r[0]");
+static_assert(((uint64_t)TWS_TIMER_MAX_CAPACITY * 2 + CHUNK_RECS - 1) / CHUNK_RECS + MAX_SLOTS + 1 <
+	      (FIXED_TAG >> POS_SHIFT),
+	      "a wheel position must not carry FIXED_TAG, nor a real chunk read as EMPTY_TOP");
 static_assert((sizeof(uint32_t) * CHUNK_RECS * 8 + sizeof(struct chunk) * 9) <=
 	      14 * CHUNK_RECS * 8, "a pending wheel timer must cost at most 14 bytes");
 static_assert(sizeof(uint32_t) * 8 + sizeof(struct rec) * 9 <= 13 * 8,
@@ -162,56 +181,73 @@ prefetch_chunk(const struct tws_timer *w, uint32_t c)
 	rte_prefetch0(p + 192);
 }
 
+/*
+ * A chunk is 1 << POS_SHIFT records long (its header takes two), so a position
+ * chunk << POS_SHIFT | i counts records from the first chunk's r[0] (w->recs):
+ * one indexed access instead of splitting the position in two.
+ */
 static inline struct rec *
 rec_at(const struct tws_timer *w, uint32_t pos)
 {
-	return &w->ch[pos >> POS_SHIFT].r[pos & POS_MASK];
+	return &w->recs[pos];
+}
+
+/*
+ * Slot s is empty or its top chunk is full: put a fresh chunk on top and
+ * return the new top. Out of line: one push in 30 gets here, and inlined in
+ * every push it only adds code and register pressure to the hot loops.
+ */
+static __rte_noinline uint32_t
+slot_grow(struct tws_timer *w, uint32_t s)
+{
+	struct slot *sl = &w->slots[s];
+	uint32_t h = (sl->top == EMPTY_TOP) ? NIL : sl->top >> POS_SHIFT, c = w->free_head;
+	struct chunk *cc = &w->ch[c];
+
+	/* The pool holds capacity/30 + one partial chunk per stack: never empty. */
+	RTE_ASSERT(c != NIL);
+	if (h == NIL && s != w->side)
+		w->occ[s >> 6] |= UINT64_C(1) << (s & 63);
+	w->free_head = cc->next;
+	/* The next chunk handed out is cold: start fetching its header now. */
+	if (w->free_head != NIL)
+		rte_prefetch0(&w->ch[w->free_head]);
+	cc->next = h;
+	cc->next2 = (h == NIL) ? NIL : w->ch[h].next;
+	cc->next3 = (h == NIL) ? NIL : w->ch[h].next2;
+	cc->slot = s;
+	sl->top = c << POS_SHIFT;
+	return sl->top;
+}
+
+/* Push a record on slot s, whose top the caller has read, and point loc[id] at it. */
+static inline void
+slot_put(struct tws_timer *w, uint32_t s, uint32_t top, uint32_t id, uint32_t exp)
+{
+	if (unlikely((top & POS_MASK) == CHUNK_RECS))
+		top = slot_grow(w, s);
+	*rec_at(w, top) = (struct rec){ .id = id, .exp = exp };
+	/* Records fill chunks whose lines are cold: fetch the line 8 records on. */
+	if ((top & POS_MASK) + 8 < CHUNK_RECS)
+		rte_prefetch0(rec_at(w, top + 8));
+	w->slots[s].top = top + 1;
+	w->loc[id] = top;
 }
 
 /* Push a record on top of slot s and point loc[id] at it. */
 static inline void
 slot_push(struct tws_timer *w, uint32_t s, uint32_t id, uint32_t exp)
 {
-	struct slot *sl = &w->slots[s];
-	uint32_t h = sl->head, n = sl->n;
-
-	if (unlikely(h == NIL || n == CHUNK_RECS)) {
-		/* The pool holds capacity/30 + one partial chunk per stack: never empty. */
-		uint32_t c = w->free_head;
-		struct chunk *cc = &w->ch[c];
-
-		RTE_ASSERT(c != NIL);
-		if (h == NIL && s != w->side)
-			w->occ[s >> 6] |= UINT64_C(1) << (s & 63);
-		w->free_head = cc->next;
-		/* The next chunk handed out is cold: start fetching its header now. */
-		if (w->free_head != NIL)
-			rte_prefetch0(&w->ch[w->free_head]);
-		cc->next = h;
-		cc->next2 = (h == NIL) ? NIL : w->ch[h].next;
-		cc->next3 = (h == NIL) ? NIL : w->ch[h].next2;
-		cc->slot = s;
-		sl->head = h = c;
-		n = 0;
-	}
-	w->ch[h].r[n].id = id;
-	w->ch[h].r[n].exp = exp;
-	/* Records fill chunks whose lines are cold: fetch the line 8 records on. */
-	if (n + 8 < CHUNK_RECS)
-		rte_prefetch0(&w->ch[h].r[n + 8]);
-	sl->n = n + 1;
-	w->loc[id] = h << POS_SHIFT | n;
+	slot_put(w, s, w->slots[s].top, id, exp);
 }
 
 /* Slot s's top chunk h is empty: free it, the one below (full, or none) becomes the top. */
 static inline void
 slot_drop_top(struct tws_timer *w, uint32_t s, uint32_t h)
 {
-	struct slot *sl = &w->slots[s];
 	struct chunk *c = &w->ch[h];
 
-	sl->head = c->next;
-	sl->n = (c->next == NIL) ? 0 : CHUNK_RECS;
+	w->slots[s].top = c->next << POS_SHIFT | CHUNK_RECS; /* EMPTY_TOP for NIL */
 	if (c->next == NIL && s != w->side)
 		w->occ[s >> 6] &= ~(UINT64_C(1) << (s & 63));
 	c->next = w->free_head;
@@ -223,40 +259,46 @@ static inline struct rec
 slot_pop(struct tws_timer *w, uint32_t s)
 {
 	struct slot *sl = &w->slots[s];
-	uint32_t h = sl->head, n = sl->n - 1;
-	struct chunk *c = &w->ch[h];
-	struct rec r = c->r[n];
+	uint32_t pos = sl->top - 1;
+	struct rec *p = rec_at(w, pos);
+	struct rec r = *p;
 
-	c->r[n].id = NIL;
-	if (n == 0)
-		slot_drop_top(w, s, h);
+	p->id = NIL;
+	if ((pos & POS_MASK) == 0)
+		slot_drop_top(w, s, pos >> POS_SHIFT);
 	else
-		sl->n = n;
+		sl->top = pos;
 	return r;
 }
 
 /*
  * Remove the wheel record at pos (live or disarmed): the top record of its
  * slot fills the hole. Used only when a record cannot be reused in place.
+ * The caller counts the timer out of pending if it was.
  */
 static inline void
 wheel_remove(struct tws_timer *w, uint32_t pos)
 {
 	struct rec *hole = rec_at(w, pos);
 	uint32_t s = w->ch[pos >> POS_SHIFT].slot;
-	const struct slot *sl = &w->slots[s];
-	uint32_t top = sl->head << POS_SHIFT | (sl->n - 1);
-	struct rec r;
+	uint32_t top = w->slots[s].top - 1;
+	struct rec r = slot_pop(w, s);
 
-	if (!(hole->id & DISARMED))
-		w->pending--;
-	r = slot_pop(w, s);
-	w->records--;
+	w->owned--;
 	if (top != pos) {
 		*hole = r;
 		if (!(r.id & ORPHAN))
 			w->loc[r.id & ID_MASK] = pos;
 	}
+}
+
+/* Leave the id's record r for its slot to drop: one store, no loc[] write. */
+static inline void
+wheel_orphan(struct tws_timer *w, struct rec *r)
+{
+	r->id |= DISARMED | ORPHAN;
+	w->orphans++;
+	w->owned--;
 }
 
 /*
@@ -269,11 +311,10 @@ wheel_retire(struct tws_timer *w, uint32_t pos)
 {
 	struct rec *r = rec_at(w, pos);
 
+	if (!(r->id & DISARMED))
+		w->pending--;
 	if (likely(w->orphans < w->max_orphans)) {
-		if (!(r->id & DISARMED))
-			w->pending--;
-		r->id |= DISARMED | ORPHAN;
-		w->orphans++;
+		wheel_orphan(w, r);
 	} else {
 		wheel_remove(w, pos);
 	}
@@ -322,27 +363,78 @@ fixed_remove(struct tws_timer *w, uint32_t p, uint32_t id)
 	return true;
 }
 
+/* The deadline is past the horizon: refuse it (cold, kept out of tws_timer_arm()). */
+static __rte_noinline int
+bad_deadline(struct tws_timer *w, uint32_t id, uint64_t deadline)
+{
+	w->st.bad_input++;
+	TWS_LOG(tws_timer_logtype, ERR,
+		"%s: arm: timer %u deadline %" PRIu64 " is %" PRIu64
+		" ticks ahead, beyond the horizon of %" PRIu64,
+		w->name, id, deadline, deadline - w->cur, TWS_TIMER_HORIZON);
+	return -EINVAL;
+}
+
+/*
+ * The rare ends of tws_timer_arm(), out of line and called last: inlined, or
+ * with anything live after them, they would make every arm save and restore
+ * more callee-saved registers (two instructions and two memory accesses each,
+ * on a path whose speed is how many calls' misses the core keeps in flight).
+ */
+
+/* Push a new wheel record for the id (the counting is done). */
+static __rte_noinline int
+arm_push(struct tws_timer *w, uint32_t id, uint32_t dl)
+{
+	slot_push(w, dl & w->mask, id, dl);
+	w->owned++;
+	return 0;
+}
+
+/*
+ * Re-arm to an earlier slot with no orphan room left: take the old record at
+ * pos out (the top record of its slot fills the hole), then push a new one.
+ */
+static __rte_noinline int
+arm_move(struct tws_timer *w, uint32_t pos, uint32_t id, uint32_t dl)
+{
+	wheel_remove(w, pos);
+	return arm_push(w, id, dl);
+}
+
+/*
+ * Re-arm of a timer whose record r (at pos) is in the wheel, when the deadline
+ * slot's top chunk is full or the orphan room is used up: the counting is done.
+ */
+static __rte_noinline int
+rearm_slow(struct tws_timer *w, struct rec *r, uint32_t pos, uint32_t id, uint32_t dl)
+{
+	if (!tick_after(r->exp, dl)) {
+		*r = (struct rec){ .id = id, .exp = dl };
+		return 0;
+	}
+	if (w->orphans == w->max_orphans)
+		return arm_move(w, pos, id, dl);
+	wheel_orphan(w, r);
+	return arm_push(w, id, dl);
+}
+
 int
 tws_timer_arm(struct tws_timer *w, uint32_t id, uint64_t deadline)
 {
 	if (unlikely(id >= w->capacity))
 		return bad_id(w, "arm", id);
-	if (unlikely(deadline > w->cur && deadline - w->cur > TWS_TIMER_HORIZON)) {
-		w->st.bad_input++;
-		TWS_LOG(tws_timer_logtype, ERR,
-			"%s: arm: timer %u deadline %" PRIu64 " is %" PRIu64
-			" ticks ahead, beyond the horizon of %" PRIu64,
-			w->name, id, deadline, deadline - w->cur, TWS_TIMER_HORIZON);
-		return -EINVAL;
-	}
-	if (deadline < w->cur) {
+	/* One compare for both rare cases: a past deadline wraps to a huge distance. */
+	if (unlikely(deadline - w->cur > TWS_TIMER_HORIZON)) {
+		if (deadline > w->cur)
+			return bad_deadline(w, id, deadline);
 		deadline = w->cur;
 		w->st.clamped++;
 	}
 
-	uint32_t p = w->loc[id], dl = (uint32_t)deadline;
-	bool was_pending = false;
-	const struct slot *ds = &w->slots[dl & w->mask];
+	uint32_t p = w->loc[id], dl = (uint32_t)deadline, s = dl & w->mask;
+	uint32_t top = w->slots[s].top;
+	struct rec *recs = w->recs, *r = NULL; /* rec_at(), the base loaded once */
 
 	/*
 	 * Start fetching the line a push to the deadline's slot would write,
@@ -350,46 +442,68 @@ tws_timer_arm(struct tws_timer *w, uint32_t id, uint64_t deadline)
 	 * push: the two misses then overlap instead of queueing, and the
 	 * store does not hold the store buffer up behind a cold line.
 	 */
-	if (ds->head != NIL && ds->n < CHUNK_RECS)
-		rte_prefetch0_write(&w->ch[ds->head].r[ds->n]);
+	if (likely((top & POS_MASK) < CHUNK_RECS))
+		rte_prefetch0_write(&recs[top]);
 
-	if (p != NIL && !(p & FIXED_TAG) && (rec_at(w, p)->id & ~DISARMED) == id) {
-		struct rec *r = rec_at(w, p);
+	/* NIL carries FIXED_TAG too: one test says "p may be a wheel position". */
+	if (!(p & FIXED_TAG) && (recs[p].id & ~DISARMED) == id)
+		r = &recs[p];
 
+	if (likely(r != NULL)) {
 		/*
-		 * The id has a record in the wheel, pending or disarmed. Its slot
+		 * The id has a record in the wheel, pending or disarmed. Counted
+		 * first: both outcomes leave one live record for the id. Its slot
 		 * comes round no later than r->exp: if that is not after the new
 		 * deadline, reuse the record in place (the slot fires or moves it);
 		 * else retire it and push a new one.
 		 */
-		was_pending = !(r->id & DISARMED);
-		if (!tick_after(r->exp, dl)) {
-			r->id = id;
-			r->exp = dl;
-			if (was_pending) {
-				w->st.rearmed++;
-			} else {
-				w->st.armed++;
-				w->pending++;
-			}
-			return 0;
+		if (likely(r->id == id)) {
+			w->st.rearmed++;
+		} else {
+			w->st.armed++;
+			w->pending++;
 		}
-		wheel_retire(w, p);
+		if (unlikely(w->orphans == w->max_orphans || (top & POS_MASK) == CHUNK_RECS))
+			return rearm_slow(w, r, p, id, dl);
+
+		/*
+		 * Both outcomes without a branch: which one it is depends on the
+		 * record's line, a DRAM miss, and half the time a branch would be
+		 * mispredicted when it arrives, throwing away the work (and the
+		 * misses) of the next calls. Later: the record is reused in place
+		 * and NIL (what a free position holds) is written at the slot's
+		 * top. Earlier: the record becomes an orphan its slot drops (an
+		 * orphan's deadline is never read) and the id is pushed.
+		 */
+		uint32_t push = tick_after(r->exp, dl), m = -push; /* m: all ones for a push */
+
+		/* Masks, not ?: gcc turns those back into the branch. */
+		*r = (struct rec){ .id = id | (m & (DISARMED | ORPHAN)), .exp = dl };
+		recs[top] = (struct rec){ .id = id | ~m, .exp = dl };
+		w->slots[s].top = top + push;
+		w->loc[id] = p ^ ((p ^ top) & m);
+		w->orphans += push; /* and owned is unchanged: one record out, one in */
+		return 0;
 	} else {
-		if (unlikely(w->records - w->orphans == w->wheel_size)) {
+		bool was_pending = false;
+
+		if (unlikely(w->owned == w->wheel_size)) {
 			w->st.wheel_full++; /* only with wheel_size < capacity */
 			return -ENOSPC;
 		}
+		/* From a fixed queue it is re-armed, but new to the wheel's pending count. */
 		if (p != NIL && (p & FIXED_TAG))
 			was_pending = fixed_remove(w, p, id);
+		if (was_pending)
+			w->st.rearmed++;
+		else
+			w->st.armed++;
+		w->pending++;
 	}
-	if (was_pending)
-		w->st.rearmed++;
-	else
-		w->st.armed++;
-	slot_push(w, dl & w->mask, id, dl);
-	w->records++;
-	w->pending++;
+	if (unlikely((top & POS_MASK) == CHUNK_RECS))
+		return arm_push(w, id, dl); /* needs a new chunk */
+	slot_put(w, s, top, id, dl);
+	w->owned++;
 	return 0;
 }
 
@@ -632,9 +746,9 @@ tws_timer_expire(struct tws_timer *w, uint64_t now, uint32_t *ids, unsigned int 
 	while (w->cur <= now) {
 		uint32_t s = (uint32_t)w->cur & w->mask;
 		struct slot *sl = &w->slots[s];
-		uint32_t t = (uint32_t)w->cur, seen = NIL, h;
+		uint32_t t = (uint32_t)w->cur, seen = NIL, top;
 
-		if (sl->head == NIL) {
+		if (sl->top == EMPTY_TOP) {
 			uint64_t d = next_busy(w);
 
 			if (d > w->mask || d > now - w->cur) {
@@ -645,9 +759,10 @@ tws_timer_expire(struct tws_timer *w, uint64_t now, uint32_t *ids, unsigned int 
 			w->cur += d;
 			continue;
 		}
-		while ((h = sl->head) != NIL) {
+		while ((top = sl->top) != EMPTY_TOP) {
+			uint32_t h = top >> POS_SHIFT, k = top & POS_MASK;
+			uint32_t due = 0, dropped = 0, orphans = 0;
 			struct chunk *c = &w->ch[h];
-			uint32_t k = sl->n, due = 0, dropped = 0, orphans = 0;
 
 			if (h != seen) {
 				/* A chunk is consumed faster than DRAM answers: stay 3 ahead. */
@@ -682,13 +797,13 @@ tws_timer_expire(struct tws_timer *w, uint64_t now, uint32_t *ids, unsigned int 
 				k--;
 			}
 			w->orphans -= orphans;
-			w->records -= dropped + due;
+			w->owned -= dropped - orphans + due;
 			w->pending -= due;
 			if (k == 0) {
 				slot_drop_top(w, s, h);
 				continue;
 			}
-			sl->n = k;
+			sl->top = h << POS_SHIFT | k;
 			if (!tick_after(c->r[k - 1].exp, t)) {
 				goto out; /* n == max: resume this slot at the next call */
 			} else {
@@ -702,12 +817,14 @@ tws_timer_expire(struct tws_timer *w, uint64_t now, uint32_t *ids, unsigned int 
 		}
 		w->cur++;
 		/* Records parked on the side stack belong to a later revolution of s. */
-		while (w->slots[w->side].head != NIL) {
+		while (w->slots[w->side].top != EMPTY_TOP) {
 			struct rec r = slot_pop(w, w->side);
 
 			if (r.id & DISARMED) { /* cancelled while expiry was paused */
-				w->orphans -= (r.id & ORPHAN) != 0;
-				w->records--;
+				if (r.id & ORPHAN)
+					w->orphans--;
+				else
+					w->owned--;
 				continue;
 			}
 			slot_push(w, r.exp & w->mask, r.id, r.exp);
@@ -767,7 +884,7 @@ tws_timer_stats_get(const struct tws_timer *w, struct tws_timer_stats *st)
 	st->remote_sent = __atomic_load_n(&w->remote_sent, __ATOMIC_RELAXED);
 	st->remote_full = __atomic_load_n(&w->remote_full, __ATOMIC_RELAXED);
 	st->pending = w->pending;
-	st->wheel_records = w->records;
+	st->wheel_records = w->owned + w->orphans;
 	for (unsigned int q = 0; q < w->nb_fixed; q++)
 		st->pending += w->fq[q].live;
 	st->memory_bytes = w->mem;
@@ -938,6 +1055,7 @@ tws_timer_create(const struct tws_timer_params *params)
 	w->occ = tws_mem_alloc(p.name, p.nb_slots / 8, p.socket_id);
 	if (w->loc == NULL || w->ch == NULL || w->slots == NULL || w->occ == NULL)
 		goto nomem;
+	w->recs = (struct rec *)((char *)w->ch + offsetof(struct chunk, r));
 
 	/* Invariant: every position without a record holds id NIL. */
 	memset(w->loc, 0xff, (size_t)p.capacity * sizeof(uint32_t));
@@ -945,10 +1063,8 @@ tws_timer_create(const struct tws_timer_params *params)
 	for (uint32_t i = 0; i < w->nb_chunks; i++)
 		w->ch[i].next = (i + 1 < w->nb_chunks) ? i + 1 : NIL;
 	w->free_head = 0;
-	for (uint32_t s = 0; s <= p.nb_slots; s++) {
-		w->slots[s].head = NIL;
-		w->slots[s].n = 0;
-	}
+	for (uint32_t s = 0; s <= p.nb_slots; s++)
+		w->slots[s].top = EMPTY_TOP;
 
 	for (unsigned int q = 0; q < p.nb_fixed; q++) {
 		struct fixq *fq = &w->fq[q];
