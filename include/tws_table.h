@@ -193,6 +193,28 @@ unsigned int tws_table_lookup_burst(struct tws_table *t, const void *const *keys
 #define TWS_TABLE_BURST_MAX 64
 
 /**
+ * Hash @p n keys (up to TWS_TABLE_BURST_MAX) into @p hashes and prefetch the
+ * bucket where each key's lookup starts: for a later
+ * tws_table_lookup_burst_hashed() of the same keys, typically the next RX
+ * burst's while this one is processed, so that its DRAM misses overlap the
+ * work and the keys are hashed once (as rte_hash_hash() with
+ * rte_hash_lookup_with_hash_bulk()). The hashes are opaque and valid for
+ * this table only.
+ */
+void tws_table_prefetch_burst(const struct tws_table *t, const void *const *keys,
+			      unsigned int n, uint64_t *hashes);
+
+/**
+ * tws_table_lookup_burst() of keys whose @p hashes tws_table_prefetch_burst()
+ * computed.
+ *
+ * @return Number of keys found.
+ */
+unsigned int tws_table_lookup_burst_hashed(struct tws_table *t, const void *const *keys,
+					   const uint64_t *hashes, unsigned int n,
+					   struct tws_table_hit *hits);
+
+/**
  * Prefetch the cache line where @p key's lookup or insert starts, so that
  * a burst of inserts (or any other calls on keys known in advance) overlaps
  * its memory accesses. A lookup burst already leaves these lines cached.

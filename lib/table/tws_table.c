@@ -134,8 +134,15 @@ bkt_add(const struct tws_table *t, uint32_t b, uint32_t d)
 static inline bool
 key_eq(const struct tws_tuple *a, const struct tws_tuple *b)
 {
-	return a->laddr == b->laddr && a->raddr == b->raddr &&
-	       a->lport == b->lport && a->rport == b->rport;
+	uint64_t a0, b0;
+	uint32_t a1, b1;
+
+	/* One branch for the 12 bytes, where field by field takes up to four. */
+	memcpy(&a0, a, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&a1, (const char *)a + 8, 4);
+	memcpy(&b1, (const char *)b + 8, 4);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
 static inline struct conn_hdr *
@@ -291,91 +298,94 @@ tws_table_lookup(struct tws_table *t, const void *key, struct tws_table_hit *hit
  * bucket overflowed, prefetch the next bucket and look there); compare.
  * Keys displaced further, or whose signature matched a record that was not
  * theirs, take the single-key path (the lines are cached by then).
+ *
+ * The burst's buckets and records are prefetched into L2 (prefetcht1), not
+ * L1: a core keeps only so many L1 misses in flight (24 on Zen 4, one per
+ * ~600-cycle DRAM round trip: ~25 cycles a line at best), and a burst wants
+ * 32 buckets plus 32 records, plus the next burst's buckets, in flight at
+ * once. L2 tracks more, and its hits are ~15 cycles. Measured at 10M
+ * entries (tws-bench table): hit 75-85 -> 50-58 cycles, miss 46-54 -> 37-40.
  */
 #define CAND_MISS (NIL - 1) /* certainly absent */
 #define CAND_NEXT (NIL - 2) /* not found yet, keys of its home lie further on */
 
 /*
- * First slot of bucket bk whose tag, masked with mask, equals want (or
- * BKT_SLOTS), and how many slots match. One SSE2 compare covers slots 0-7
- * where available.
+ * Slots of bucket bk whose tag, masked with mask, equals want: bit 2s set
+ * for slot s (TAG_SLOT() turns a bit back into its slot). Two overlapping
+ * 16-byte loads cover the ten tags: no branch, no scalar tail.
  */
-static inline unsigned int
-tag_first(const struct bucket *bk, uint16_t want, uint16_t mask, unsigned int *count)
+#define TAG_SLOT(bits) ((unsigned int)__builtin_ctz(bits) >> 1)
+
+static inline uint32_t
+tag_bits(const struct bucket *bk, uint16_t want, uint16_t mask)
 {
 #if defined(RTE_ARCH_X86)
-	__m128i tags = _mm_and_si128(_mm_loadu_si128((const __m128i *)bk->tag),
-				     _mm_set1_epi16((short)mask));
-	uint32_t bytes = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(tags,
-						     _mm_set1_epi16((short)want)));
-	unsigned int hi8 = (bk->tag[8] & mask) == want, hi9 = (bk->tag[9] & mask) == want;
+	__m128i w = _mm_set1_epi16((short)want), m = _mm_set1_epi16((short)mask);
+	__m128i lo = _mm_and_si128(_mm_loadu_si128((const __m128i *)bk->tag), m);
+	__m128i hi = _mm_and_si128(_mm_loadu_si128((const __m128i *)&bk->tag[2]), m);
 
-	if (count != NULL)
-		*count = (unsigned int)__builtin_popcount(bytes) / 2 + hi8 + hi9;
-	if (bytes != 0)
-		return (unsigned int)__builtin_ctz(bytes) / 2;
-	return hi8 ? 8 : hi9 ? 9 : BKT_SLOTS;
+	return ((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(lo, w)) |
+		(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(hi, w)) << 4) & UINT32_C(0x55555);
 #else
-	unsigned int first = BKT_SLOTS, n = 0;
+	uint32_t bits = 0;
 
-	for (unsigned int s = 0; s < BKT_SLOTS; s++) {
-		if ((bk->tag[s] & mask) == want) {
-			if (first == BKT_SLOTS)
-				first = s;
-			n++;
-		}
-	}
-	if (count != NULL)
-		*count = n;
-	return first;
+	for (unsigned int s = 0; s < BKT_SLOTS; s++)
+		bits |= (uint32_t)((bk->tag[s] & mask) == want) << (2 * s);
+	return bits;
 #endif
 }
 
-/* First slot of bucket bk tagged want: its value, with the record prefetched; else NIL. */
+/* Where the full key of slot value v lies (TIME_WAIT record or connection trailer). */
+static inline const struct tws_tuple *
+val_key(const struct tws_table *t, uint32_t v)
+{
+	return (v & VAL_TW) ? &t->log[v & ~VAL_TW].key : &conn_hdr_of(t, v)->key;
+}
+
+/* First slot of bucket bk tagged want: its value, with its key's line prefetched; else NIL. */
 static inline uint32_t
 bucket_match(const struct tws_table *t, const struct bucket *bk, uint16_t want)
 {
-	unsigned int s = tag_first(bk, want, 0xffff, NULL);
+	uint32_t bits = tag_bits(bk, want, 0xffff);
 
-	if (s == BKT_SLOTS)
+	if (bits == 0)
 		return NIL;
 
-	uint32_t v = bk->val[s];
+	uint32_t v = bk->val[TAG_SLOT(bits)];
 
-	if (v & VAL_TW)
-		rte_prefetch0(&t->log[v & ~VAL_TW]);
-	else
-		rte_prefetch0(conn_hdr_of(t, v));
+	rte_prefetch1(val_key(t, v));
 	return v;
 }
 
-unsigned int
-tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned int n,
-		       struct tws_table_hit *hits)
+/*
+ * The burst lookup from the keys' hashes (key_hash()): stage 1 prefetches
+ * the home buckets, stage 2 matches the signatures there and prefetches the
+ * lines holding the candidates' full keys, stage 3 compares.
+ */
+static inline unsigned int
+lookup_hashed(struct tws_table *t, const void *const *keys, const uint64_t *h, unsigned int n,
+	      struct tws_table_hit *hits)
 {
-	uint64_t h[TWS_TABLE_BURST_MAX];
 	uint32_t cand[TWS_TABLE_BURST_MAX], home[TWS_TABLE_BURST_MAX];
 	uint16_t seen[TWS_TABLE_BURST_MAX]; /* keys of the home met in later buckets */
+	const struct bucket *bkt = t->bkt;
 	unsigned int found = 0, pending = 0;
 
-	if (n > TWS_TABLE_BURST_MAX)
-		n = TWS_TABLE_BURST_MAX;
 	for (unsigned int i = 0; i < n; i++) {
-		h[i] = key_hash(t, keys[i]);
 		home[i] = hash_home(t, h[i]);
-		rte_prefetch0(&t->bkt[home[i]]);
+		rte_prefetch1(&bkt[home[i]]);
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		const struct bucket *bk = &t->bkt[home[i]];
+		const struct bucket *bk = &bkt[home[i]];
 
 		cand[i] = bucket_match(t, bk, hash_sig(h[i]));
-		seen[i] = 0;
-		if (cand[i] == NIL) {
+		if (unlikely(cand[i] == NIL)) {
+			seen[i] = 0;
 			if (bk->ovf == 0) {
 				cand[i] = CAND_MISS;
 			} else {
 				cand[i] = CAND_NEXT; /* displaced, or absent: look further */
-				rte_prefetch0(&t->bkt[bkt_add(t, home[i], 1)]);
+				rte_prefetch0(&bkt[bkt_add(t, home[i], 1)]);
 				pending++;
 			}
 		}
@@ -394,7 +404,8 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 				pending--;
 				continue;
 			}
-			tag_first(bk, (uint16_t)(d << DISP_SHIFT), (uint16_t)~SIG_MASK, &here);
+			here = (unsigned int)__builtin_popcount(
+				tag_bits(bk, (uint16_t)(d << DISP_SHIFT), (uint16_t)~SIG_MASK));
 			seen[i] = (uint16_t)(seen[i] + here);
 			if (seen[i] >= t->bkt[home[i]].ovf) {
 				cand[i] = CAND_MISS;
@@ -414,25 +425,67 @@ tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned in
 			hits[i].conn = NULL;
 			continue;
 		}
-		if (v != NIL && v != CAND_NEXT) {
+		if (likely(v < CAND_NEXT) && key_eq(val_key(t, v), k) && !slot_stale(t, v)) {
 			if (v & VAL_TW) {
-				if (!slot_stale(t, v) && key_eq(&t->log[v & ~VAL_TW].key, k)) {
-					hits[i].kind = TWS_TABLE_TW;
-					hits[i].tw = &t->log[v & ~VAL_TW];
-					found++;
-					continue;
-				}
-			} else if (key_eq(&conn_hdr_of(t, v)->key, k)) {
+				hits[i].kind = TWS_TABLE_TW;
+				hits[i].tw = &t->log[v & ~VAL_TW];
+			} else {
 				hits[i].kind = TWS_TABLE_CONN;
 				hits[i].conn = conn_of(t, v);
-				found++;
-				continue;
 			}
+			found++;
+			continue;
 		}
 		/* A signature that matched another key's record: the careful path. */
 		found += tws_table_lookup(t, k, &hits[i]) != TWS_TABLE_MISS;
 	}
 	return found;
+}
+
+/* Hash n keys; keys' coefficients in registers (the keys may alias nothing of t's). */
+static inline void
+hash_burst(const struct tws_table *t, const void *const *keys, unsigned int n, uint64_t *h)
+{
+	const uint64_t c0 = t->coef[0], c1 = t->coef[1], c2 = t->coef[2], c3 = t->coef[3];
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t w[3];
+
+		memcpy(w, keys[i], sizeof(w));
+		h[i] = tws_mix64(c0 + c1 * w[0] + c2 * w[1] + c3 * w[2]);
+	}
+}
+
+unsigned int
+tws_table_lookup_burst(struct tws_table *t, const void *const *keys, unsigned int n,
+		       struct tws_table_hit *hits)
+{
+	uint64_t h[TWS_TABLE_BURST_MAX];
+
+	if (n > TWS_TABLE_BURST_MAX)
+		n = TWS_TABLE_BURST_MAX;
+	hash_burst(t, keys, n, h);
+	return lookup_hashed(t, keys, h, n, hits);
+}
+
+void
+tws_table_prefetch_burst(const struct tws_table *t, const void *const *keys, unsigned int n,
+			 uint64_t *hashes)
+{
+	if (n > TWS_TABLE_BURST_MAX)
+		n = TWS_TABLE_BURST_MAX;
+	hash_burst(t, keys, n, hashes);
+	for (unsigned int i = 0; i < n; i++)
+		rte_prefetch1(&t->bkt[hash_home(t, hashes[i])]);
+}
+
+unsigned int
+tws_table_lookup_burst_hashed(struct tws_table *t, const void *const *keys,
+			      const uint64_t *hashes, unsigned int n, struct tws_table_hit *hits)
+{
+	if (n > TWS_TABLE_BURST_MAX)
+		n = TWS_TABLE_BURST_MAX;
+	return lookup_hashed(t, keys, hashes, n, hits);
 }
 
 void
@@ -446,27 +499,6 @@ tws_table_prefetch(const struct tws_table *t, const void *key)
 	 * fetching it always would double the DRAM lines an insert moves.
 	 */
 	rte_prefetch0(&t->bkt[home]);
-}
-
-/* Bit s set: slot s of bucket bk is tagged want (all 16 bits compared). */
-static inline uint32_t
-tag_mask(const struct bucket *bk, uint16_t want)
-{
-#if defined(RTE_ARCH_X86)
-	__m128i eq = _mm_cmpeq_epi16(_mm_loadu_si128((const __m128i *)bk->tag),
-				     _mm_set1_epi16((short)want));
-	/* Saturating pack: one byte per slot, then one bit per slot. */
-	uint32_t lo = (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
-
-	return lo | (uint32_t)(bk->tag[8] == want) << 8 |
-	       (uint32_t)(bk->tag[9] == want) << 9;
-#else
-	uint32_t m = 0;
-
-	for (unsigned int s = 0; s < BKT_SLOTS; s++)
-		m |= (uint32_t)(bk->tag[s] == want) << s;
-	return m;
-#endif
 }
 
 /*
@@ -484,8 +516,8 @@ insert_home(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint64
 
 	if (bk->ovf != 0)
 		return 0;
-	for (uint32_t m = tag_mask(bk, hash_sig(h)); m != 0; m &= m - 1) {
-		unsigned int s = (unsigned int)__builtin_ctz(m);
+	for (uint32_t m = tag_bits(bk, hash_sig(h), 0xffff); m != 0; m &= m - 1) {
+		unsigned int s = TAG_SLOT(m);
 		uint32_t v = bk->val[s];
 
 		if (v & VAL_TW) {
@@ -502,11 +534,11 @@ insert_home(struct tws_table *t, const struct tws_tuple *key, uint64_t h, uint64
 		}
 	}
 
-	uint32_t z = tag_mask(bk, 0);
+	uint32_t z = tag_bits(bk, 0, 0xffff);
 
 	if (z == 0)
 		return 0;
-	*free = b << 4 | (uint32_t)__builtin_ctz(z); /* displacement 0 */
+	*free = b << 4 | TAG_SLOT(z); /* displacement 0 */
 	*rc = 0;
 	return 1;
 }
