@@ -317,7 +317,8 @@ test_burst_lookup_matches_single(void)
 	struct tws_table *t = mk(n, n, 100);
 	struct tws_tuple *keys = malloc(2 * n * sizeof(*keys));
 	const void *kp[TWS_TABLE_BURST_MAX];
-	struct tws_table_hit hb[TWS_TABLE_BURST_MAX], hs;
+	struct tws_table_hit hb[TWS_TABLE_BURST_MAX], hh[TWS_TABLE_BURST_MAX], hs;
+	uint64_t hashes[TWS_TABLE_BURST_MAX];
 	void *c;
 
 	CHECK(t != NULL && keys != NULL);
@@ -338,13 +339,18 @@ test_burst_lookup_matches_single(void)
 		for (unsigned int i = 0; i < m; i++)
 			kp[i] = &keys[tws_test_rand(&rng) % (2 * n)];
 		unsigned int got = tws_table_lookup_burst(t, kp, m, hb);
+		/* The same burst from hashes taken beforehand, as a poll loop does. */
+		unsigned int got_h;
 
+		tws_table_prefetch_burst(t, kp, m, hashes);
+		got_h = tws_table_lookup_burst_hashed(t, kp, hashes, m, hh);
 		for (unsigned int i = 0; i < m; i++) {
 			tws_table_lookup(t, kp[i], &hs);
 			CHECK(hb[i].kind == hs.kind && hb[i].conn == hs.conn);
+			CHECK(hh[i].kind == hs.kind && hh[i].conn == hs.conn);
 			found += hs.kind != TWS_TABLE_MISS;
 		}
-		CHECK(got == found);
+		CHECK(got == found && got_h == found);
 	}
 	free(keys);
 	tws_table_free(t);
