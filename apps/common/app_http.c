@@ -158,111 +158,114 @@ ascii_digit(uint8_t c)
 	return (uint8_t)(c - '0') < 10;
 }
 
-/* A character of a header name: narrow the candidates, or pick the header at ':'. */
-static void
-resp_name_char(struct app_http_resp *r, uint8_t c)
-{
-	if (c == ':') {
-		r->hdr = HDR_NONE;
-		for (unsigned int i = 0; i < RTE_DIM(hdr_names); i++)
-			if ((r->names >> i & 1) && hdr_lens[i] == r->col)
-				r->hdr = (uint8_t)(i + 1);
-		r->names = 0;
-		r->vpos = 0;
-		if (r->hdr == HDR_NONE)
-			r->hdr = HDR_SKIP;
-		return;
-	}
-	c = ascii_lower(c);
-	for (unsigned int i = 0; i < RTE_DIM(hdr_names); i++)
-		if (r->col >= hdr_lens[i] || c != (uint8_t)hdr_names[i][r->col])
-			r->names &= (uint8_t)~(1u << i);
-}
-
-static void
-resp_value_char(struct app_http_resp *r, uint8_t c)
-{
-	static const char close[] = "close";
-	bool space = c == ' ' || c == '\t';
-
-	if (r->hdr == HDR_CONTENT_LENGTH) {
-		if (ascii_digit(c)) {
-			r->content_length = r->content_length * 10 + (uint64_t)(c - '0');
-			r->has_cl = true;
-			if (r->content_length > (UINT64_C(1) << 40))
-				r->bad = true;
-		} else if (!space) {
-			r->bad = true;
-		}
-	} else if (r->hdr == HDR_CONNECTION && !(space && (r->vpos == 0 || r->vpos == 5))) {
-		r->vpos = r->vpos < 5 && ascii_lower(c) == (uint8_t)close[r->vpos] ? r->vpos + 1 :
-									      UINT8_MAX;
-	}
-}
-
-/*
- * Nothing more of the current line can change the outcome: the status line
- * past its code, a header we do not read, a name that is none of ours.
- * (col is then at least 1, so its end is not taken for the empty line.)
- */
-static inline bool
-rest_of_line_skipped(const struct app_http_resp *r)
-{
-	if (r->line == 0)
-		return r->col >= 12;
-	return r->hdr == HDR_SKIP || (r->hdr == HDR_NONE && r->names == 0 && r->col > 0);
-}
-
 uint32_t
 app_http_resp_feed(struct app_http_resp *r, const uint8_t *buf, uint32_t len)
 {
 	static const char proto[] = "HTTP/1.";
+	static const char close_tok[] = "close";
+	/*
+	 * The state in local scalars, written back at the end: kept in a struct
+	 * (the caller's or a copy), byte fields tested together were read back
+	 * as one word right after byte stores, which missed store-to-load
+	 * forwarding on every character.
+	 */
+	uint64_t clen = r->content_length;
+	uint32_t status = r->status, line = r->line, col = r->col;
+	uint32_t names = r->names, hdr = r->hdr, vpos = r->vpos;
+	bool has_cl = r->has_cl, close = r->close, bad = r->bad, done = r->done;
+	uint32_t i;
 
-	for (uint32_t i = 0; i < len; i++) {
+	for (i = 0; i < len; i++) {
 		uint8_t c = buf[i];
+		/*
+		 * Nothing more of this line can change the outcome: the status
+		 * line past its code, a header we do not read, a name that is
+		 * none of ours (col is then at least 1: its end is no empty line).
+		 */
+		bool skip = line == 0 ? col >= 12 :
+				        hdr == HDR_SKIP || (hdr == HDR_NONE && names == 0 && col > 0);
 
-		if (rest_of_line_skipped(r) && c != '\n') {
+		if (skip && c != '\n') {
 			const uint8_t *nl = memchr(buf + i, '\n', len - i);
 
-			if (nl == NULL)
-				return len;
+			if (nl == NULL) {
+				i = len;
+				break;
+			}
 			i = (uint32_t)(nl - buf);
 			c = '\n';
 		}
 		if (c == '\r')
 			continue;
 		if (c == '\n') {
-			if (r->col == 0 && r->line > 0) {
-				r->done = true;
-				return i + 1;
+			if (col == 0 && line > 0) {
+				done = true;
+				i++;
+				break;
 			}
-			if (r->line == 0 && r->col < 12)
-				r->bad = true; /* no status code */
-			if (r->hdr == HDR_CONNECTION && r->vpos == 5)
-				r->close = true;
-			r->line++;
-			r->col = 0;
-			r->names = HDR_ALL;
-			r->hdr = HDR_NONE;
+			if (line == 0 && col < 12)
+				bad = true; /* no status code */
+			if (hdr == HDR_CONNECTION && vpos == 5)
+				close = true;
+			line = (uint16_t)(line + 1);
+			col = 0;
+			names = HDR_ALL;
+			hdr = HDR_NONE;
 			continue;
 		}
-		if (r->line == 0) {
+		bool space = c == ' ' || c == '\t';
+
+		if (line == 0) {
 			/* "HTTP/1.x 200 ..." */
-			if (r->col < sizeof(proto) - 1 && c != (uint8_t)proto[r->col])
-				r->bad = true;
-			else if (r->col >= 9 && r->col <= 11) {
+			if (col < sizeof(proto) - 1 && c != (uint8_t)proto[col])
+				bad = true;
+			else if (col >= 9 && col <= 11) {
 				if (!ascii_digit(c))
-					r->bad = true;
+					bad = true;
 				else
-					r->status = (uint16_t)(r->status * 10 + (c - '0'));
+					status = status * 10 + (uint32_t)(c - '0');
 			}
-		} else if (r->hdr == HDR_NONE) {
-			resp_name_char(r, c);
-		} else {
-			resp_value_char(r, c);
+		} else if (hdr == HDR_NONE && c == ':') {
+			/* The end of a name: one of ours if it matched all along, and its length. */
+			for (unsigned int k = 0; k < RTE_DIM(hdr_names); k++)
+				if ((names >> k & 1) && hdr_lens[k] == col)
+					hdr = k + 1;
+			names = 0;
+			vpos = 0;
+			if (hdr == HDR_NONE)
+				hdr = HDR_SKIP;
+		} else if (hdr == HDR_NONE) {
+			uint8_t lc = ascii_lower(c);
+
+			for (unsigned int k = 0; k < RTE_DIM(hdr_names); k++)
+				if (col >= hdr_lens[k] || lc != (uint8_t)hdr_names[k][col])
+					names &= ~(1u << k);
+		} else if (hdr == HDR_CONTENT_LENGTH) {
+			if (ascii_digit(c)) {
+				clen = clen * 10 + (uint64_t)(c - '0');
+				has_cl = true;
+				if (clen > (UINT64_C(1) << 40))
+					bad = true;
+			} else if (!space) {
+				bad = true;
+			}
+		} else if (hdr == HDR_CONNECTION && !(space && (vpos == 0 || vpos == 5))) {
+			vpos = vpos < 5 && ascii_lower(c) == (uint8_t)close_tok[vpos] ? vpos + 1 :
+										UINT8_MAX;
 		}
-		if (r->col < UINT16_MAX)
-			r->col++;
+		if (col < UINT16_MAX)
+			col++;
 	}
-	return len;
+	r->content_length = clen;
+	r->status = (uint16_t)status;
+	r->line = (uint16_t)line;
+	r->col = (uint16_t)col;
+	r->names = (uint8_t)names;
+	r->hdr = (uint8_t)hdr;
+	r->vpos = (uint8_t)vpos;
+	r->has_cl = has_cl;
+	r->close = close;
+	r->bad = bad;
+	r->done = done;
+	return i;
 }
