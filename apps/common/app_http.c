@@ -269,3 +269,24 @@ app_http_resp_feed(struct app_http_resp *r, const uint8_t *buf, uint32_t len)
 	r->done = done;
 	return i;
 }
+
+uint32_t
+app_http_resp_feed_memo(struct app_http_resp *r, struct app_http_resp_memo *m,
+			const uint8_t *buf, uint32_t len)
+{
+	bool fresh = r->line == 0 && r->col == 0 && r->status == 0 && !r->bad;
+
+	if (fresh && m->len != 0 && len >= m->len && memcmp(buf, m->head, m->len) == 0) {
+		*r = m->parsed;
+		return m->len;
+	}
+
+	uint32_t used = app_http_resp_feed(r, buf, len);
+
+	if (fresh && r->done && used <= APP_HTTP_MEMO_MAX) {
+		memcpy(m->head, buf, used);
+		m->len = used;
+		m->parsed = *r;
+	}
+	return used;
+}

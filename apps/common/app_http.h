@@ -90,4 +90,25 @@ struct app_http_resp {
  */
 uint32_t app_http_resp_feed(struct app_http_resp *r, const uint8_t *buf, uint32_t len);
 
+/*
+ * The last response head parsed whole from a fresh state, and what it
+ * parsed to: a server answers the same head again and again, and bytes
+ * equal to it parse to the same result, so one memcmp replaces the parse.
+ */
+#define APP_HTTP_MEMO_MAX 256
+struct app_http_resp_memo {
+	uint32_t len;                  /* 0: empty */
+	struct app_http_resp parsed;
+	uint8_t head[APP_HTTP_MEMO_MAX];
+};
+
+/*
+ * app_http_resp_feed() with @p m: when @p r is fresh (zeroed) and @p buf
+ * starts with the remembered head, that head's result is taken as is;
+ * otherwise the parser runs, and a head it parses whole from a fresh state
+ * in this one call is remembered. Same results as app_http_resp_feed().
+ */
+uint32_t app_http_resp_feed_memo(struct app_http_resp *r, struct app_http_resp_memo *m,
+				 const uint8_t *buf, uint32_t len);
+
 #endif /* APP_HTTP_H */

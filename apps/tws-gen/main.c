@@ -205,6 +205,7 @@ struct gen_lane {
 	uint64_t bytes_verified;   /* response body bytes checked against the pattern */
 	uint64_t err[ERR_COUNT];
 	struct app_hist lat_connect, lat_request;
+	struct app_http_resp_memo memo; /* the last response head parsed */
 	uint8_t buf[RECV_CHUNK];   /* what tws_recv() reads into */
 };
 
@@ -393,7 +394,7 @@ read_response(struct slot *s)
 				return false;
 			}
 			if (!s->resp.done) {
-				pos += app_http_resp_feed(&s->resp, buf + pos, len - pos);
+				pos += app_http_resp_feed_memo(&s->resp, &g.memo, buf + pos, len - pos);
 				if (!s->resp.done)
 					break;
 				if (s->resp.bad || !s->resp.has_cl || s->resp.status != 200 ||

@@ -140,6 +140,54 @@ test_response_skipped_lines_across_every_split(void)
 	}
 }
 
+/* Feed @p text split at @p cut through the memo; @return the head bytes claimed. */
+static uint32_t
+feed_split_memo(struct app_http_resp *r, struct app_http_resp_memo *m, const char *text,
+		uint32_t cut)
+{
+	uint32_t len = (uint32_t)strlen(text), used;
+
+	memset(r, 0, sizeof(*r));
+	used = app_http_resp_feed_memo(r, m, (const uint8_t *)text, cut);
+	if (!r->done)
+		used += app_http_resp_feed_memo(r, m, (const uint8_t *)text + cut, len - cut);
+	return used;
+}
+
+/* The memo gives what the parser gives, for the same head, another one, and every split. */
+static void
+test_response_memo_gives_what_the_parser_gives(void)
+{
+	static const char *const texts[] = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 123\r\n\r\nbody",
+		"HTTP/1.1 200 OK\r\nContent-Length: 124\r\n\r\nbody",
+		"HTTP/1.1 200 OK\r\nContent-Length: 124\r\nConnection: close\r\n\r\n",
+		"HTTP/1.1 500 OK\r\nContent-Length: 124\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n",
+	};
+	struct app_http_resp_memo m;
+
+	memset(&m, 0, sizeof(m));
+	for (unsigned int round = 0; round < 3; round++) {
+		for (unsigned int k = 0; k < RTE_DIM(texts); k++) {
+			uint32_t len = (uint32_t)strlen(texts[k]);
+
+			for (uint32_t cut = 0; cut <= len; cut++) {
+				struct app_http_resp want, got;
+				uint32_t uw = feed_split(&want, texts[k], cut);
+				uint32_t ug = feed_split_memo(&got, &m, texts[k], cut);
+
+				CHECKF(uw == ug && memcmp(&want, &got, sizeof(want)) == 0,
+				       "text %u cut %u: used %u / %u, cl %lu / %lu", k, cut, uw,
+				       ug, (unsigned long)want.content_length,
+				       (unsigned long)got.content_length);
+			}
+		}
+	}
+	/* Whole heads in one piece: remembered, then taken from the memo. */
+	CHECK(m.len == strlen(texts[4]) - 0 && m.parsed.bad);
+}
+
 /* The body check agrees with app_http_body_byte() and finds any single wrong byte. */
 static void
 test_body_check_matches_the_pattern_and_finds_a_wrong_byte(void)
@@ -200,6 +248,7 @@ main(void)
 		TWS_TEST(test_response_parsed_the_same_across_every_split),
 		TWS_TEST(test_response_headers_in_any_case_and_bad_ones),
 		TWS_TEST(test_response_skipped_lines_across_every_split),
+		TWS_TEST(test_response_memo_gives_what_the_parser_gives),
 		TWS_TEST(test_body_check_matches_the_pattern_and_finds_a_wrong_byte),
 		TWS_TEST(test_histogram_quantiles_within_a_bucket),
 	};
