@@ -29,6 +29,7 @@ extern const struct bench_cmd bench_tcp_cmd;
 extern const struct bench_cmd bench_flood_cmd;
 extern const struct bench_cmd bench_linux_cmd;
 extern const struct bench_cmd bench_mem_cmd;
+extern const struct bench_cmd bench_c2c_cmd;
 
 /* What this machine's memory costs (bench_mem.c explains each figure). */
 struct bench_mem {

@@ -24,7 +24,8 @@
 
 static const struct bench_cmd *const cmds[] = { &bench_timer_cmd, &bench_table_cmd,
 								 &bench_tcp_cmd, &bench_flood_cmd,
-								 &bench_linux_cmd, &bench_mem_cmd };
+								 &bench_linux_cmd, &bench_mem_cmd,
+								 &bench_c2c_cmd };
 
 static void
 usage(FILE *f)

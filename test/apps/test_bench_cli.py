@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from tap import case, run_cases  # noqa: E402 - after the path is set
+from tap import Skip, case, run_cases  # noqa: E402 - after the path is set
 
 BENCH = sys.argv[1]
 
@@ -192,6 +192,34 @@ def mem_text_and_bad_values():
         assert "mem" in r.stderr, (args, r.stderr)
     r = run("mem", "--help")
     assert r.returncode == 0 and "line_cyc" in r.stdout, r
+
+
+@case
+def c2c_measures_a_round_trip_between_two_cpus():
+    if os.cpu_count() < 2:
+        raise Skip("one CPU: nothing to measure between")
+    r = run("c2c", "--json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert sorted(j) == sorted(["bench", "cpu_a", "cpu_b", "round_trips", "rtt_ns", "rtt_cyc",
+                                "cpu", "tsc_hz"]), sorted(j)
+    assert j["bench"] == "c2c" and (j["cpu_a"], j["cpu_b"]) == (0, 1), j
+    # A line that crosses between two cores and back takes time, and not forever.
+    assert 0 < j["round_trips"] <= 1000000 and 1 < j["rtt_ns"] < 100000, j
+    assert abs(j["rtt_ns"] - j["rtt_cyc"] * 1e9 / j["tsc_hz"]) < 0.2, j
+    r = run("c2c", "--cpu-a", "1", "--cpu-b", "0")
+    assert r.returncode == 0 and "CPUs 1 and 0" in r.stdout, r
+
+
+@case
+def c2c_bad_cpus_are_refused():
+    r = run("c2c", "--cpu-a", "1", "--cpu-b", "1")
+    assert r.returncode == 2 and "expected two CPUs" in r.stderr, r
+    r = run("c2c", "--cpu-b", "x")
+    assert r.returncode == 2 and "--cpu-b 'x'" in r.stderr, r
+    # A CPU the machine does not have: an error naming them, not a hang.
+    r = run("c2c", "--cpu-b", str(os.cpu_count() + 3))
+    assert r.returncode == 1 and "cannot run on CPUs" in r.stderr, r
 
 
 @case
