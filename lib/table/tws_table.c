@@ -93,6 +93,7 @@ struct tws_table {
 	uint32_t oow_unit;    /* ticks per unit of tws_tw_entry.oow_age */
 	uint64_t last_expire; /* keeps the log in expiry order if the clock steps back */
 	uint32_t sweep;       /* next bucket of the stale-slot sweep */
+	uint32_t sweep_left;  /* buckets still to sweep since the last expiry (0: none stale) */
 	struct tws_table_stats st;
 
 	/* Cold. */
@@ -682,6 +683,7 @@ log_trim(struct tws_table *t)
 	while (t->used > 0 && (t->log[t->tail].flags & TWS_TW_F_DEAD)) {
 		t->tail = t->tail + 1 == t->log_size ? 0 : t->tail + 1;
 		t->used--;
+		t->sweep_left = t->nb_bkt; /* see tws_table_expire() */
 	}
 }
 
@@ -904,7 +906,7 @@ unsigned int
 tws_table_expire(struct tws_table *t, uint64_t now, unsigned int max)
 {
 	unsigned int n = 0;
-	uint32_t now32 = (uint32_t)now;
+	uint32_t now32 = (uint32_t)now, used0 = t->used;
 
 	if (max == 0)
 		max = UINT32_MAX;
@@ -923,8 +925,21 @@ tws_table_expire(struct tws_table *t, uint64_t now, unsigned int max)
 	}
 	t->st.tw_expired += n;
 
-	/* Clear a few stale slots, in bucket order, so overflow counts stay low. */
-	for (uint32_t k = SWEEP_PER_CALL + n / 8; k > 0; k--) {
+	/*
+	 * Clear a few stale slots, in bucket order, so overflow counts stay low.
+	 * A slot goes stale only when the tail passes its position (an entry
+	 * expiring, or a dead record whose position a stale slot had come to
+	 * share once the ring wrapped), so one revolution after the tail last
+	 * moved there is none left to find: no sweep (a bucket line per call,
+	 * on a poll loop that calls twice per iteration) until it moves again.
+	 */
+	if (t->used != used0)
+		t->sweep_left = t->nb_bkt;
+
+	uint32_t k = RTE_MIN(SWEEP_PER_CALL + n / 8, t->sweep_left);
+
+	t->sweep_left -= k;
+	for (; k > 0; k--) {
 		struct bucket *bk = &t->bkt[t->sweep];
 
 		for (unsigned int s = 0; s < BKT_SLOTS; s++) {
