@@ -31,6 +31,11 @@ extern const struct bench_cmd bench_linux_cmd;
 extern const struct bench_cmd bench_mem_cmd;
 extern const struct bench_cmd bench_c2c_cmd;
 
+struct app_json;
+
+/* The machine a figure was taken on: "cpu", "cores" and "tsc_hz" into @p j. */
+void bench_json_machine(struct app_json *j);
+
 /* What this machine's memory costs (bench_mem.c explains each figure). */
 struct bench_mem {
 	uint64_t bytes;      /* buffer read */

@@ -56,7 +56,7 @@ c2c_usage(FILE *f)
 		"  --cpu-b N     second CPU (default 1; tws-gen's)\n"
 		"  --json        print one JSON object only\n"
 		"\n"
-		"JSON fields: bench, cpu_a, cpu_b, round_trips, rtt_ns, rtt_cyc, cpu, tsc_hz.\n");
+		"JSON fields: bench, cpu_a, cpu_b, round_trips, rtt_ns, rtt_cyc, cpu, cores, tsc_hz.\n");
 }
 
 static long
@@ -165,8 +165,7 @@ out:
 	app_json_u64(&j, "round_trips", done);
 	app_json_num(&j, "rtt_ns", ns, 1);
 	app_json_num(&j, "rtt_cyc", cyc, 1);
-	app_json_str(&j, "cpu", app_cpu_model());
-	app_json_u64(&j, "tsc_hz", rte_get_tsc_hz());
+	bench_json_machine(&j);
 	app_json_end(&j);
 	return 0;
 }

@@ -22,7 +22,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -393,9 +392,7 @@ json_write(FILE *out, const struct result *res)
 	for (size_t i = 0; i < NB_PHASES; i++)
 		json_phase(&j, &phases[i], &res[i], base);
 	app_json_end(&j);
-	app_json_str(&j, "cpu", app_cpu_model());
-	app_json_u64(&j, "cores", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
-	app_json_u64(&j, "tsc_hz", rte_get_tsc_hz());
+	bench_json_machine(&j);
 	app_json_end(&j);
 }
 

@@ -22,7 +22,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -192,9 +191,7 @@ mem_run(void)
 	app_json_num(&j, "line_cyc", m.line_cyc, 1);
 	app_json_num(&j, "two_line_cyc", m.two_line_cyc, 1);
 	app_json_num(&j, "seq_read_gbs", m.seq_read_gbs, 2);
-	app_json_str(&j, "cpu", app_cpu_model());
-	app_json_u64(&j, "cores", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
-	app_json_u64(&j, "tsc_hz", rte_get_tsc_hz());
+	bench_json_machine(&j);
 	app_json_end(&j);
 	return 0;
 }

@@ -17,10 +17,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "app_json.h"
 #include "bench.h"
+
+void
+bench_json_machine(struct app_json *j)
+{
+	app_json_str(j, "cpu", app_cpu_model());
+	app_json_u64(j, "cores", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+	app_json_u64(j, "tsc_hz", rte_get_tsc_hz());
+}
 
 static const struct bench_cmd *const cmds[] = { &bench_timer_cmd, &bench_table_cmd,
 								 &bench_tcp_cmd, &bench_flood_cmd,

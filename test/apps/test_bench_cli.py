@@ -202,7 +202,7 @@ def c2c_measures_a_round_trip_between_two_cpus():
     assert r.returncode == 0, r.stderr
     j = json.loads(r.stdout)
     assert sorted(j) == sorted(["bench", "cpu_a", "cpu_b", "round_trips", "rtt_ns", "rtt_cyc",
-                                "cpu", "tsc_hz"]), sorted(j)
+                                "cpu", "cores", "tsc_hz"]), sorted(j)
     assert j["bench"] == "c2c" and (j["cpu_a"], j["cpu_b"]) == (0, 1), j
     # A line that crosses between two cores and back takes time, and not forever.
     assert 0 < j["round_trips"] <= 1000000 and 1 < j["rtt_ns"] < 100000, j
