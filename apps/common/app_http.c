@@ -274,7 +274,8 @@ uint32_t
 app_http_resp_feed_memo(struct app_http_resp *r, struct app_http_resp_memo *m,
 			const uint8_t *buf, uint32_t len)
 {
-	bool fresh = r->line == 0 && r->col == 0 && r->status == 0 && !r->bad;
+	/* Nothing but CRs fed yet: every other field is still zero (see the parser). */
+	bool fresh = r->line == 0 && r->col == 0;
 
 	if (fresh && m->len != 0 && len >= m->len && memcmp(buf, m->head, m->len) == 0) {
 		*r = m->parsed;

@@ -264,11 +264,10 @@ index_put(struct tws_table *t, uint64_t free, uint64_t h, uint32_t val)
 	return b << 4 | s;
 }
 
-static void
-fill_hit(const struct tws_table *t, uint32_t slot, struct tws_table_hit *hit)
+/* The hit a slot value names: a TIME_WAIT record or a connection. */
+static inline void
+fill_hit(const struct tws_table *t, uint32_t v, struct tws_table_hit *hit)
 {
-	uint32_t v = t->bkt[slot >> 4].val[slot & 15];
-
 	if (v & VAL_TW) {
 		hit->kind = TWS_TABLE_TW;
 		hit->tw = &t->log[v & ~VAL_TW];
@@ -287,7 +286,7 @@ tws_table_lookup(struct tws_table *t, const void *key, struct tws_table_hit *hit
 		hit->kind = TWS_TABLE_MISS;
 		hit->conn = NULL;
 	} else {
-		fill_hit(t, slot, hit);
+		fill_hit(t, t->bkt[slot >> 4].val[slot & 15], hit);
 	}
 	return hit->kind;
 }
@@ -427,13 +426,7 @@ lookup_hashed(struct tws_table *t, const void *const *keys, const uint64_t *h, u
 			continue;
 		}
 		if (likely(v < CAND_NEXT) && key_eq(val_key(t, v), k) && !slot_stale(t, v)) {
-			if (v & VAL_TW) {
-				hits[i].kind = TWS_TABLE_TW;
-				hits[i].tw = &t->log[v & ~VAL_TW];
-			} else {
-				hits[i].kind = TWS_TABLE_CONN;
-				hits[i].conn = conn_of(t, v);
-			}
+			fill_hit(t, v, &hits[i]);
 			found++;
 			continue;
 		}
